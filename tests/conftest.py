@@ -1,0 +1,9 @@
+"""Shared fixtures: one seeded generator per test, never the global RNG."""
+
+import numpy as np
+import pytest
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261122)
