@@ -1,0 +1,419 @@
+"""The gradient checker: is the analytic gradient right, and if not, what is wrong?
+
+``check_gradients(f, params, grads)`` compares a backward pass with numerical
+differences of the cost and returns a ``GradientReport``. In the default
+``mode="auto"`` it first differentiates each tensor along one random
+direction (2 calls of ``f``): the analytic ``grad · v`` must match
+``(f(x + t·v) − f(x − t·v)) / 2t``. Only a tensor that fails (or is tiny) is
+differenced entry by entry, which the diagnosis needs: the failing tensor is
+compared with the numeric one for the patterns of common bugs (a constant
+factor, a flipped sign, a transpose, a missing or extra L2 term, all zeros).
+
+Before anything else, ``f`` is evaluated twice at the same point: a cost that
+changes (dropout on, unseeded noise) makes every difference meaningless, and
+the verdict is ``"inconclusive"``.
+
+Tolerances (relative error, at the default step; ``tolerance_table()``)
+-------------------------------------------------------------------------
+=========  ========  ========  ========  =====================================
+method     float64   float32   float16   why
+=========  ========  ========  ========  =====================================
+forward    1e-5      5e-2      3e-1      error ≈ h + eps/h ≈ 2·sqrt(eps)
+backward   1e-5      5e-2      3e-1      same as forward
+central    1e-6      1e-2      1e-1      error ≈ h²/2 + eps/h ≈ 1.5·eps^(2/3)
+central4   1e-8      1e-2      1e-1      error ≈ eps^(4/5)
+complex    1e-10     1e-5      1e-2      no cancellation: error ≈ eps
+=========  ========  ========  ========  =====================================
+
+The dtype is the precision ``f`` computes in: float64, unless ``f`` returns a
+float32/float16 value. Correct float64 nets land around 1e-11–1e-9 with the
+central default step, and the bugs in ``gradkit.bugs`` land above 1e-4, so
+1e-6 leaves two orders of magnitude on both sides. With your own ``h`` the
+tolerance grows with the error estimate ``h^p/p + eps/h`` (never above 1e-2):
+the classic ``h = 1e-7`` gives errors near 1e-7 on a correct net, and is
+allowed 5e-5. Float32 or float16 *gradients* carry their own round-off, so
+the tolerance is at least 1e-4 (float32) or 1e-2 (float16). Entries whose
+difference is within the round-off of ``f`` itself (``30·eps·|f|/h``) never
+fail, so vanishing gradients are not reported as wrong.
+"""
+
+import numpy as np
+
+from gradkit import numgrad
+from gradkit.diagnose import diagnose, kink_message
+from gradkit.numgrad import Evaluator, along_unit, combine, direction_step, stencil_values
+from gradkit.params import as_param_dict
+from gradkit.report import Finding, GradientReport, TensorResult
+
+__all__ = ["Finding", "GradientReport", "check_gradients", "tolerance_table"]
+
+_DTYPES = ("float64", "float32", "float16")
+TOLERANCES = {
+    "forward": (1e-5, 5e-2, 3e-1),
+    "backward": (1e-5, 5e-2, 3e-1),
+    "central": (1e-6, 1e-2, 1e-1),
+    "central4": (1e-8, 1e-2, 1e-1),
+    "complex": (1e-10, 1e-5, 1e-2),
+}
+#: Least tolerance when the analytic gradient itself is in low precision.
+GRAD_DTYPE_TOL = {"float32": 1e-4, "float16": 1e-2}
+MAX_TOL = 1e-2
+NOISE = 30.0  # an entry within NOISE·eps·|f|/h of the numeric value is round-off
+SMALL_TENSOR = 4  # tensors this small are always differenced entry by entry
+DIRECTION_MARGIN = 1e-2  # a direction passes below tol·margin (the estimate is noisy)
+KINK_RETRIES = 2
+
+
+def tolerance_table():
+    """The default tolerances: ``{method: {dtype: tol}}`` (see the module docstring)."""
+    return {m: dict(zip(_DTYPES, tols)) for m, tols in TOLERANCES.items()}
+
+
+def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", seed=0,
+                    tol=None):
+    """Check an analytic gradient against numerical differences of the cost.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(params) -> float``: the scalar cost. It receives float64 working
+        copies shaped like ``params`` and must compute the cost from them.
+    params : dict of str to ndarray, or ndarray
+        The point, e.g. ``{"W1": (n1, n0), "b1": (n1, 1), ...}``. A bare array
+        is named ``"theta"``. Never modified, even when ``f`` raises.
+    grads : dict of str to ndarray, or ndarray
+        The analytic gradient: same keys and shapes as ``params``.
+    h : float, optional
+        Absolute step. ``None`` chooses ``eps^(1/(p+1))·max(1, |x_j|)`` per entry.
+    method : {"central", "forward", "backward", "central4", "complex"}
+    mode : {"auto", "full"}
+        ``"auto"``: a random-direction test per tensor, entry by entry only for
+        failing or tiny tensors. ``"full"``: every entry of every tensor.
+    seed : int
+        Seeds the random directions, so a report is reproducible.
+    tol : float, optional
+        Relative-error tolerance; ``None`` derives it from method, step and
+        dtype (see ``tolerance_table``).
+
+    Returns
+    -------
+    GradientReport
+
+    Raises
+    ------
+    ValueError, TypeError
+        Mismatched keys or shapes (a reversed shape says "transposed?"),
+        non-numeric arrays, NaN/Inf in ``grads``, ``f`` not returning a finite
+        scalar, ``f`` modifying its argument, or ``f`` ignoring it.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0])
+    >>> check_gradients(lambda p: np.sum(p ** 2), x, 2 * x).passed
+    True
+    >>> check_gradients(lambda p: np.sum(p ** 2), x, 4 * x).kinds()
+    ['scale']
+    """
+    numgrad._check_method(method)
+    if mode not in ("auto", "full"):
+        raise ValueError(f"mode={mode!r}: choose 'auto' or 'full'")
+    bare = not isinstance(params, dict)
+    pdict = as_param_dict(params, "params")
+    gdict = _validate_grads(grads, pdict, bare)
+    ev = Evaluator(numgrad._unwrap(f, bare), pdict, complex_work=(method == "complex"))
+    before = {name: w.copy() for name, w in ev.work.items()}
+    f0 = ev.value()
+    _check_not_mutated(ev, before)
+    f0_again = ev.value()
+    if isinstance(f0, complex):
+        f0, f0_again = f0.real, f0_again.real
+
+    fdtype = ev.value_dtype.name if ev.value_dtype.name in _DTYPES[1:] else "float64"
+    findings = _precision_findings(pdict, gdict, fdtype)
+    if tol is None:
+        tol, reason = _default_tolerance(method, h, fdtype, gdict)
+    else:
+        tol, reason = float(tol), f"{float(tol):g}, as given"
+    if h is None:
+        base_h = numgrad.default_step(method, np.dtype(fdtype))
+    else:
+        base_h = float(h)
+        if not base_h > 0:
+            raise ValueError(f"h must be a positive step, got {h}")
+
+    if abs(f0 - f0_again) > 8 * np.finfo(np.float64).eps * max(abs(f0), 1e-300):
+        findings.append(Finding(
+            "nondeterministic", None,
+            f"f returned different costs at the same params ({f0:.10g}, then "
+            f"{f0_again:.10g}): the cost is random, so differences of it mean nothing. "
+            "Turn dropout off (keep_prob=1) or fix its mask with a seed, seed any other "
+            "noise, and check again.",
+            value=abs(f0 - f0_again),
+        ))
+        return GradientReport(False, "inconclusive", float("nan"), {}, [], findings, tol,
+                              reason, method, mode, base_h, ev.calls, [], f0)
+
+    ctx = _Context(ev, f0, method, h, tol, np.finfo(np.dtype(fdtype)).eps)
+    rng = np.random.default_rng(seed)
+    results = []
+    for name in pdict:
+        result, extra = _check_tensor(ctx, name, np.asarray(gdict[name], np.float64), mode, rng)
+        results.append(result)
+        findings += extra
+
+    if not ev.changed and any(r.analytic_norm > 0 for r in results):
+        raise ValueError(
+            "f returned the same cost for every perturbation of params: f must compute "
+            "the cost from the params it is given (does it use a global `params` "
+            "instead of its argument?)"
+        )
+    failing = [r.name for r in results if not r.passed]
+    err2 = sum(r.error_norm**2 for r in results)
+    a_norm = np.sqrt(sum(r.analytic_norm**2 for r in results))
+    n_norm = np.sqrt(sum(r.numeric_norm**2 for r in results))
+    rel = float(np.sqrt(err2) / (a_norm + n_norm)) if a_norm + n_norm > 0 else 0.0
+    verdict = "fail" if failing else "pass"
+    return GradientReport(
+        passed=not failing, verdict=verdict, relative_error=rel,
+        per_parameter={r.name: r.relative_error for r in results}, failing=failing,
+        findings=findings, tolerance=tol, tolerance_reason=reason, method=method,
+        mode=mode, h=base_h, calls=ev.calls, tensors=results, cost=f0,
+    )
+
+
+class _Context:
+    def __init__(self, ev, f0, method, h, tol, eps):
+        self.ev, self.f0, self.method, self.h, self.tol, self.eps = ev, f0, method, h, tol, eps
+
+    def atol(self, step):
+        """Round-off level of a derivative estimated with this step."""
+        if self.method == "complex":
+            return 0.0
+        return NOISE * self.eps * max(abs(self.f0), np.finfo(float).tiny) / step
+
+
+def _check_tensor(ctx, name, a, mode, rng):
+    calls0 = ctx.ev.calls
+    x = ctx.ev.work[name]
+    if mode == "auto" and x.size > SMALL_TENSOR:
+        outcome = _by_direction(ctx, name, a, rng)
+        if outcome is not None:
+            result, findings = outcome
+            result.calls = ctx.ev.calls - calls0
+            return result, findings
+    result, findings = _entry_by_entry(ctx, name, a)
+    result.calls = ctx.ev.calls - calls0
+    return result, findings
+
+
+def _random_unit(rng, shape):
+    # Random signs with magnitudes in [0.5, 1.5]: no entry is ever weighted
+    # near zero (a single wrong entry always shows), and no exact cancellation.
+    v = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 1.5, size=shape)
+    return v / np.linalg.norm(v)
+
+
+def _direction_test(ctx, name, a, unit):
+    """(passes, d_analytic, d_numeric, stencil values, step) along one unit direction."""
+    t = direction_step({name: ctx.ev.work[name]}, {name: unit}, ctx.h, ctx.method)
+    d_n, values = along_unit(ctx.ev, {name: unit}, t, ctx.method, ctx.f0)
+    d_a = float(np.sum(a * unit))
+    err = abs(d_a - d_n)
+    e_est, a_norm = err * np.sqrt(a.size), float(np.linalg.norm(a))
+    denom = a_norm + abs(a_norm - e_est)
+    rel = e_est / denom if denom > 0 else 0.0
+    passes = err <= ctx.atol(t) or rel <= ctx.tol * DIRECTION_MARGIN
+    return passes, d_a, d_n, values, t, rel, e_est
+
+
+def _by_direction(ctx, name, a, rng):
+    """Random-direction test; None means: go entry by entry."""
+    unit = _random_unit(rng, a.shape)
+    passes, d_a, d_n, values, t, rel, e_est = _direction_test(ctx, name, a, unit)
+    findings = []
+    if not passes and 1 in values and -1 in values:
+        left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
+        slack = ctx.tol * (abs(left) + abs(right)) + ctx.atol(t)
+        if min(left, right) - slack <= d_a <= max(left, right) + slack:
+            # A kink (ReLU at 0) may lie within t of x along this direction;
+            # fresh directions almost never meet it again, a real bug always shows.
+            retries = [_direction_test(ctx, name, a, _random_unit(rng, a.shape))
+                       for _ in range(KINK_RETRIES)]
+            if all(r[0] for r in retries):
+                passes, rel, e_est = True, max(r[5] for r in retries), max(r[6] for r in retries)
+                findings.append(Finding(
+                    "kink", name,
+                    f"{name}: along one random direction the one-sided slopes differ "
+                    f"({left:.6g} vs {right:.6g}) and the analytic value {d_a:.6g} lies "
+                    f"between them: a kink (ReLU/max/abs at 0) sits within the step. "
+                    f"{KINK_RETRIES} other directions agree, so this is not a bug.",
+                ))
+    if not passes:
+        return None
+    a_norm = float(np.linalg.norm(a))
+    scale = d_a / d_n if d_n != 0 else None
+    result = TensorResult(name, a.shape, "direction", rel, True, 0, a_norm,
+                          abs(a_norm - e_est) if e_est < a_norm else a_norm, e_est,
+                          scale=scale, kinks=len(findings))
+    return result, findings
+
+
+def _entry_by_entry(ctx, name, a):
+    x = ctx.ev.work[name]
+    steps = numgrad._steps(x, ctx.h, ctx.method)
+    n = np.empty(a.shape)
+    left = np.full(a.shape, np.nan)
+    right = np.full(a.shape, np.nan)
+    for index in np.ndindex(a.shape):
+        step = steps[index]
+        if ctx.method == "complex":
+            n[index] = numgrad._complex_partial(ctx.ev, name, index, step)
+            continue
+        values = stencil_values(ctx.ev, name, index, step, ctx.method, ctx.f0)
+        n[index] = combine(values, step, ctx.method)
+        if 1 in values and -1 in values:
+            left[index] = (ctx.f0 - values[-1]) / step
+            right[index] = (values[1] - ctx.f0) / step
+    atol = ctx.atol(steps)
+    kinks = _find_kinks(ctx, name, a, n, left, right, steps, atol)
+    n_eff = n.copy()
+    n_eff[kinks] = a[kinks]  # a valid subgradient at a kink counts as agreement
+    e = a - n_eff
+    e_norm, a_norm, n_norm = (float(np.linalg.norm(v)) for v in (e, a, n_eff))
+    rel = e_norm / (a_norm + n_norm) if a_norm + n_norm > 0 else 0.0
+    passed = bool(e_norm <= ctx.tol * (a_norm + n_norm) or np.all(np.abs(e) <= atol))
+    order = np.argsort(-np.abs(e), axis=None)[:3]
+    worst = [
+        (tuple(int(i) for i in np.unravel_index(k, a.shape)), float(a.flat[k]), float(n.flat[k]))
+        for k in order if abs(e.flat[k]) > 0
+    ]
+    nn = float(np.sum(n_eff * n_eff))
+    scale = float(np.sum(a * n_eff) / nn) if nn > 0 else None
+    result = TensorResult(name, a.shape, "full", rel, passed, 0, a_norm, n_norm, e_norm,
+                          scale=scale, worst=worst, kinks=int(kinks.sum()))
+    findings = []
+    if kinks.any():
+        findings.append(Finding("kink", name, kink_message(name, a, left, right, kinks),
+                                value=float(kinks.sum())))
+    if not passed:
+        findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol))
+    return result, findings
+
+
+def _find_kinks(ctx, name, a, n, left, right, steps, atol):
+    """Entries whose one-sided slopes disagree and bracket the analytic value.
+
+    A candidate is confirmed at half the step: at a kink the gap between the
+    one-sided slopes stays (or the kink leaves the interval and the central
+    difference then agrees with the analytic value); on a smooth function the
+    gap halves and the disagreement stays.
+    """
+    kinks = np.zeros(a.shape, dtype=bool)
+    if np.all(np.isnan(left)):
+        return kinks
+    slack = ctx.tol * (np.abs(left) + np.abs(right)) + atol
+    bad = np.abs(a - n) > np.maximum(ctx.tol * (np.abs(a) + np.abs(n)), atol)
+    lo, hi = np.minimum(left, right) - slack, np.maximum(left, right) + slack
+    candidates = bad & (a >= lo) & (a <= hi) & (np.abs(right - left) > 2 * slack)
+    for index in zip(*np.nonzero(candidates)):
+        half = steps[index] / 2
+        values = stencil_values(ctx.ev, name, index, half, "central", ctx.f0)
+        l2, r2 = (ctx.f0 - values[-1]) / half, (values[1] - ctx.f0) / half
+        c2 = combine(values, half, "central")
+        tol_i = max(ctx.tol * (abs(a[index]) + abs(c2)), 2 * atol[index])
+        gap, gap2 = abs(right[index] - left[index]), abs(r2 - l2)
+        s2 = ctx.tol * (abs(l2) + abs(r2)) + 2 * atol[index]
+        inside = min(l2, r2) - s2 <= a[index] <= max(l2, r2) + s2
+        if abs(a[index] - c2) <= tol_i or (gap2 >= 0.75 * gap and inside):
+            kinks[index] = True
+    return kinks
+
+
+def _validate_grads(grads, pdict, bare):
+    if bare and isinstance(grads, dict):
+        raise TypeError("params is an array but grads is a dict: pass both the same way")
+    if not bare and not isinstance(grads, dict):
+        raise TypeError(
+            f"params is a dict but grads is {type(grads).__name__}: pass grads as a dict "
+            f"with the same keys ({', '.join(pdict)})"
+        )
+    gdict = as_param_dict(grads, "grads")
+    missing = [k for k in pdict if k not in gdict]
+    extra = [k for k in gdict if k not in pdict]
+    if missing or extra:
+        msg = "grads must have the same keys as params"
+        if missing:
+            msg += f"; missing: {', '.join(missing)}"
+        if extra:
+            msg += f"; not in params: {', '.join(extra)}"
+            if any(k.startswith("d") and k[1:] in pdict for k in extra):
+                msg += " (name gradients like the params: 'W1', not 'dW1')"
+        raise ValueError(msg)
+    for name, p in pdict.items():
+        g = gdict[name]
+        label = f"grads[{name!r}]" if not bare else "grads"
+        if g.shape != p.shape:
+            msg = (f"{label} has shape {g.shape} but params[{name!r}] has shape {p.shape}: "
+                   "a gradient has the shape of its parameter")
+            if g.shape == p.shape[::-1] and len(p.shape) == 2:
+                msg += "; it looks transposed? (dW = dZ @ A_prev.T has W's shape)"
+            elif g.size == p.size:
+                msg += f"; reshape it with .reshape{p.shape}"
+            elif len(p.shape) == 2 and p.shape[1] == 1:
+                msg += "; for a bias, sum over examples with axis=1, keepdims=True"
+            raise ValueError(msg)
+        bad = ~np.isfinite(g)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{label} contains {int(bad.sum())} NaN/Inf value(s) (first at index "
+                f"{first}): the backward pass overflowed or divided by zero"
+            )
+    return gdict
+
+
+def _check_not_mutated(ev, before):
+    for name, w in ev.work.items():
+        if not np.array_equal(w, before[name]):
+            ev.work[name][...] = before[name]
+            raise ValueError(
+                f"f modified params[{name!r}] in place: f must not change its argument "
+                f"(write W = W - ... instead of W -= ..., or work on a copy)"
+            )
+
+
+def _precision_findings(pdict, gdict, fdtype):
+    low = sorted({str(a.dtype) for a in [*pdict.values(), *gdict.values()]}
+                 & {"float32", "float16"})
+    if not low and fdtype == "float64":
+        return []
+    if fdtype != "float64":
+        msg = (f"f computes in {fdtype} (it returned a {fdtype} value): differences of f "
+               "keep only a few digits, so the step and tolerance are for "
+               f"{fdtype}. For a sharp check, compute the cost in float64.")
+    else:
+        msg = (f"params/grads are {', '.join(low)}: f was evaluated on float64 copies, so the "
+               "numeric gradient is float64; the tolerance allows for the round-off of a "
+               f"{low[0]} analytic gradient.")
+    return [Finding("low_precision", None, msg)]
+
+
+def _default_tolerance(method, h, fdtype, gdict):
+    base = TOLERANCES[method][_DTYPES.index(fdtype)]
+    reason = f"{base:g} for {method} differences in {fdtype} at the default step"
+    tol = base
+    if h is not None and method != "complex":
+        h0 = numgrad.default_step(method, np.dtype(fdtype))
+        ratio = (numgrad.estimated_error(method, float(h), np.dtype(fdtype))
+                 / numgrad.estimated_error(method, h0, np.dtype(fdtype)))
+        if ratio > 1:
+            tol = min(base * ratio, MAX_TOL)
+            reason = (f"{tol:.2g}: {base:g} for {method} in {fdtype}, times {ratio:.3g} because "
+                      f"h={float(h):g} is further from the best step {h0:.2g}")
+    gtypes = {str(g.dtype) for g in gdict.values()} & set(GRAD_DTYPE_TOL)
+    for gt in gtypes:
+        if GRAD_DTYPE_TOL[gt] > tol:
+            tol = GRAD_DTYPE_TOL[gt]
+            reason = f"{tol:g}: the analytic gradient is {gt}, which carries its own round-off"
+    return tol, reason
