@@ -77,7 +77,7 @@ def diagnose(name, a, n, x, rel, tol, atol):
     -------
     Finding
     """
-    a_norm, n_norm = float(np.linalg.norm(a)), float(np.linalg.norm(n))
+    n_norm = float(np.linalg.norm(n))
     if not np.any(a) and n_norm > 0:
         return Finding(
             "zero", name,

@@ -37,7 +37,7 @@ def as_param_dict(params, what="params"):
         label = f"{what}[{name!r}]" if isinstance(params, dict) else what
         if arr.dtype == object:
             raise TypeError(f"{label} is not a numeric array: give a numpy float array")
-        if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.complexfloating)):
+        if not np.issubdtype(arr.dtype, np.inexact):
             raise TypeError(
                 f"{label} has dtype {arr.dtype}: gradients need floating-point arrays; "
                 f"convert it with .astype(float)"

@@ -157,7 +157,8 @@ class GradientReport:
         if len(rows) > 1:
             widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]))]
             for r in rows:
-                lines.append("  " + "  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+                cells = (str(c).ljust(w) for c, w in zip(r, widths))
+                lines.append(("  " + "  ".join(cells)).rstrip())
         for f in self.findings:
             lines.append(f"- {f}")
         lines.append(f"Tolerance: {self.tolerance_reason}")
