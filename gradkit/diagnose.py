@@ -1,8 +1,8 @@
 """Why a tensor's gradient is wrong: match the error against the patterns of common bugs.
 
 Given the analytic gradient ``a``, the numeric one ``n`` and the parameter
-``x`` (all the same shape), the first pattern that fits to within
-``PATTERN_RTOL`` of its residual wins:
+``x`` (all the same shape), the first pattern that explains the error ``a − n`` up to a
+residual of ``PATTERN_RTOL·‖a − n‖`` wins:
 
 =============  ==============================  =====================================
 kind           pattern                         typical bug
@@ -23,17 +23,20 @@ from gradkit.report import Finding
 
 __all__ = ["PATTERN_RTOL", "diagnose", "kink_message"]
 
-PATTERN_RTOL = 1e-3  # a pattern fits when its residual is this small, relatively
+PATTERN_RTOL = 1e-2  # a pattern fits when it explains all but this much of the error
 
 
-def _fit(target, basis):
-    """Least-squares c in target ≈ c·basis, and the residual relative to ‖target‖."""
+def _fit(target, basis, error_norm):
+    """Least-squares c in target ≈ c·basis, and the residual relative to the error ‖a − n‖.
+
+    Measuring the residual against the error (not against ‖a‖) keeps a
+    single wrong entry from passing as "a ≈ 1.000001 × n".
+    """
     bb = float(np.sum(basis * basis))
-    tt = float(np.linalg.norm(target))
-    if bb == 0 or tt == 0:
+    if bb == 0 or error_norm == 0:
         return 0.0, np.inf
     c = float(np.sum(target * basis) / bb)
-    return c, float(np.linalg.norm(target - c * basis) / tt)
+    return c, float(np.linalg.norm(target - c * basis) / error_norm)
 
 
 def _factor_hint(c):
@@ -84,7 +87,8 @@ def diagnose(name, a, n, x, rel, tol, atol):
             f"{name}: the analytic gradient is all zeros but the numeric one is not "
             f"(norm {n_norm:.3g}): the backward pass never fills d{name}. Is it left at "
             "np.zeros, or stored under another key?", value=0.0)
-    c, res = _fit(a, n)
+    e_norm = float(np.linalg.norm(a - n))
+    c, res = _fit(a, n, e_norm)
     if res < PATTERN_RTOL:
         if abs(c + 1) < 1e-2:
             return Finding(
@@ -97,14 +101,14 @@ def diagnose(name, a, n, x, rel, tol, atol):
             f"{name}: the analytic gradient is {c:.4g} × the numeric one: look for "
             f"{_factor_hint(c)} in the backward pass of {name}.", value=c)
     if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1:
-        _, res_t = _fit(a, n.T)
+        _, res_t = _fit(a, n.T, e_norm)
         if res_t < PATTERN_RTOL:
             return Finding(
                 "transpose", name,
                 f"{name}: the analytic gradient is the transpose of the numeric one. "
                 "For W of shape (n_l, n_(l-1)), dW = dZ @ A_prev.T, not A_prev @ dZ.T "
                 "(a square W hides this from the shape check).", value=1.0)
-    k, res_l2 = _fit(n - a, x)
+    k, res_l2 = _fit(n - a, x, e_norm)
     if res_l2 < PATTERN_RTOL and k != 0:
         if k > 0:
             return Finding(

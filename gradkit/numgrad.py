@@ -131,10 +131,6 @@ class Evaluator:
     """
 
     def __init__(self, f, params, complex_work=False):
-        if not callable(f):
-            raise TypeError(
-                f"f must be a function params -> cost, got {type(f).__name__}"
-            )
         self.f = f
         work_dtype = np.complex128 if complex_work else np.float64
         self.work = {name: np.array(a, dtype=work_dtype) for name, a in params.items()}
@@ -283,6 +279,8 @@ def _complex_partial(ev, name, index, step):
 
 def _unwrap(f, bare):
     """Let f take a bare array when the user passed a bare array."""
+    if not callable(f):
+        raise TypeError(f"f must be a function params -> cost, got {type(f).__name__}")
     if not bare:
         return f
     return lambda p: f(p["theta"])
