@@ -144,11 +144,7 @@ class Evaluator:
         value = _as_scalar(self.f(self.work), where)
         if self.value_dtype is None:
             self.value_dtype = np.asarray(value).dtype
-        if np.iscomplexobj(value):
-            if not np.isfinite(value):
-                raise ValueError(f"f returned {value} {where}: the cost must be finite")
-            return complex(value)
-        value = float(value)
+        value = complex(value) if np.iscomplexobj(value) else float(value)
         if not np.isfinite(value):
             raise ValueError(
                 f"f returned {value} {where}: the cost must be finite "

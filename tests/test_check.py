@@ -342,3 +342,19 @@ def test_tolerance_table_is_one_documented_table():
     import gradkit.check as check
 
     assert "central    1e-6" in check.__doc__
+
+
+def test_the_complex_step_checks_to_machine_precision(rng):
+    p, X, Y = problem(rng)
+
+    def f(q):  # forward() in complex-safe form: tanh hidden, no float()
+        A = X
+        for l in (1, 2, 3):
+            Z = q[f"W{l}"] @ A + q[f"b{l}"]
+            A = np.tanh(Z) if l < 3 else 1 / (1 + np.exp(-Z))
+        return -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))
+
+    g = backward(p, X, Y)
+    report = gk.check_gradients(f, p, g, method="complex", mode="full")
+    assert report.passed and report.relative_error < 1e-13
+    assert gk.check_gradients(f, p, dict(g, b2=-g["b2"]), method="complex").failing == ["b2"]
