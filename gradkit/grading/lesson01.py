@@ -1,0 +1,155 @@
+"""Exercise specs of lesson 01, the derivative (``solutions/01_derivative.ipynb``).
+
+- ``01.difference_quotient`` — ``(f(x + h) - f(x)) / h``, elementwise.
+- ``01.secant_line`` — slope and intercept of the secant through
+  ``(x0, f(x0))`` and ``(x0 + h, f(x0 + h))``.
+- ``01.backprop_by_hand`` — the reverse-mode (backward) pass of
+  ``g(x, y, z) = (x*y + z) * sin(x)``, one local derivative per node.
+"""
+
+import numpy as np
+
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = ["EXERCISES"]
+
+
+def square(x):
+    return x**2
+
+
+def cube(x):
+    return x**3
+
+
+def _close(a, b):
+    return bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                            rtol=1e-6, atol=1e-9))
+
+
+def difference_quotient(f, x, h):
+    return (f(x + h) - f(x)) / h
+
+
+def secant_line(f, x0, h):
+    slope = (f(x0 + h) - f(x0)) / h
+    return slope, f(x0) - slope * x0
+
+
+def backprop_by_hand(x, y, z):
+    a = x * y
+    b = a + z
+    c = np.sin(x)
+    df_db = c
+    df_dc = b
+    df_da = df_db
+    df_dz = df_db
+    df_dx = df_da * y + df_dc * np.cos(x)
+    df_dy = df_da * x
+    return df_dx, df_dy, df_dz
+
+
+_DQ = Exercise(
+    id="01.difference_quotient",
+    title="The difference quotient",
+    function="difference_quotient",
+    points=3,
+    reference=difference_quotient,
+    tests=[
+        Test("x**2 at x = 3, h = 0.1", args=(square, 3.0, 0.1),
+             shows="f(x) = x**2, x = 3.0, h = 0.1"),
+        Test("sin at x = 1, h = 1e-4", args=(np.sin, 1.0, 1e-4),
+             shows="f = np.sin, x = 1.0, h = 1e-4"),
+        Test("exp at x = 0, negative h = -0.5", args=(np.exp, 0.0, -0.5),
+             shows="f = np.exp, x = 0.0, h = -0.5"),
+        Test("x**3 on an array of x, h = 1e-3", args=(cube, np.array([-1.0, 0.0, 2.0]), 1e-3),
+             shows="f(x) = x**3, x = np.array([-1., 0., 2.]), h = 1e-3"),
+    ],
+    mistakes=[
+        Mistake("you forgot to divide by h: the quotient is (f(x + h) - f(x)) / h.",
+                lambda a, got: _close(got, a[0](a[1] + a[2]) - a[0](a[1]))),
+        Mistake("you divided by 2h; the step from x to x + h has length h.",
+                lambda a, got: _close(got, difference_quotient(*a) / 2)),
+        Mistake("the sign is flipped: subtract f(x) from f(x + h), not the other way round.",
+                lambda a, got: _close(got, -difference_quotient(*a))),
+        Mistake("you stepped back to x - h; this exercise steps forward: (f(x + h) - f(x)) / h.",
+                lambda a, got: _close(got, (a[0](a[1]) - a[0](a[1] - a[2])) / a[2])),
+        Mistake("you used both x + h and x - h but divided by h only; "
+                "this exercise uses the two points x and x + h.",
+                lambda a, got: _close(got, (a[0](a[1] + a[2]) - a[0](a[1] - a[2])) / a[2])),
+    ],
+    hint="Evaluate f at x and at x + h, subtract, divide by h; use f(...) rather than a "
+         "formula for one particular function, so any f works.",
+)
+
+_SECANT = Exercise(
+    id="01.secant_line",
+    title="The secant line",
+    function="secant_line",
+    points=3,
+    reference=secant_line,
+    tests=[
+        Test("x**2 through x0 = 1 and x0 + h = 2", args=(square, 1.0, 1.0),
+             shows="f(x) = x**2, x0 = 1.0, h = 1.0"),
+        Test("sin through x0 = 0.5, h = 0.25", args=(np.sin, 0.5, 0.25),
+             shows="f = np.sin, x0 = 0.5, h = 0.25"),
+        Test("exp through x0 = -1, h = 0.5", args=(np.exp, -1.0, 0.5),
+             shows="f = np.exp, x0 = -1.0, h = 0.5"),
+    ],
+    mistakes=[
+        Mistake("return (slope, intercept) in this order; yours look swapped.",
+                lambda a, got: _close(got, secant_line(*a)[::-1])),
+        Mistake("the intercept is the line's height at x = 0, not at x0: solve "
+                "f(x0) = slope * x0 + intercept for the intercept.",
+                lambda a, got: _close(got[1], a[0](a[1]))),
+        Mistake("the intercept has the wrong sign of slope * x0: intercept = f(x0) - slope * x0.",
+                lambda a, got: _close(got[1], a[0](a[1]) + secant_line(*a)[0] * a[1])),
+        Mistake("the slope is wrong: the secant's slope is exactly the difference quotient "
+                "of exercise 1.1.",
+                lambda a, got: not _close(got[0], secant_line(*a)[0])),
+    ],
+    hint="The line passes through (x0, f(x0)) and (x0 + h, f(x0 + h)): slope = rise / run, "
+         "then intercept = f(x0) - slope * x0.",
+)
+
+
+def _path_x_only_product(a, got):
+    x, y, z = a
+    return _close(got[0], np.sin(x) * y)
+
+
+def _path_x_only_sin(a, got):
+    x, y, z = a
+    return _close(got[0], (x * y + z) * np.cos(x))
+
+
+_BACKPROP = Exercise(
+    id="01.backprop_by_hand",
+    title="Backpropagation by hand",
+    function="backprop_by_hand",
+    points=4,
+    reference=backprop_by_hand,
+    tests=[
+        Test("gradient at (x, y, z) = (1, 2, 3)", args=(1.0, 2.0, 3.0),
+             shows="x = 1.0, y = 2.0, z = 3.0"),
+        Test("gradient at (x, y, z) = (0.5, -1, 2)", args=(0.5, -1.0, 2.0),
+             shows="x = 0.5, y = -1.0, z = 2.0"),
+        Test("gradient at (x, y, z) = (-2, 0.3, 0)", args=(-2.0, 0.3, 0.0),
+             shows="x = -2.0, y = 0.3, z = 0.0"),
+    ],
+    mistakes=[
+        Mistake("dg/dx misses the path through sin(x): x feeds two nodes, so add both "
+                "contributions, dg_da * y + dg_dc * cos(x).", _path_x_only_product),
+        Mistake("dg/dx misses the path through a = x * y: x feeds two nodes, so add both "
+                "contributions, dg_da * y + dg_dc * cos(x).", _path_x_only_sin),
+        Mistake("dg/dx and dg/dy look swapped: the local derivative of a = x * y with "
+                "respect to x is y.",
+                lambda a, got: _close([got[1], got[0]], backprop_by_hand(*a)[:2])),
+        Mistake("return three numbers, (dg_dx, dg_dy, dg_dz), in this order.",
+                lambda a, got: len(got) != 3),
+    ],
+    hint="Walk the graph backwards from f: multiply each node's upstream gradient by its "
+         "local derivative, and add up the contributions where a variable is used twice.",
+)
+
+EXERCISES = [_DQ, _SECANT, _BACKPROP]

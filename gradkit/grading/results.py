@@ -1,0 +1,93 @@
+"""Writing grades: Gradescope ``results.json``, a readable report, a CSV gradebook."""
+
+import csv
+import json
+from pathlib import Path
+
+__all__ = ["gradebook_csv", "gradescope_json", "merged_gradescope", "text_report"]
+
+
+def gradescope_json(sub):
+    """One submission as a Gradescope results object (a dict ready for ``json.dump``)."""
+    if sub.error:
+        return {"score": 0.0, "max_score": 0.0, "output": f"Could not grade: {sub.error}",
+                "tests": [], "visibility": "visible"}
+    summary = f"{Path(sub.path).name} (lesson {sub.lesson}): {sub.score:g} / {sub.max_score:g}"
+    if sub.cell_errors:
+        summary += "\nCells that failed while grading:\n" + "\n".join(
+            f"  {line}" for line in sub.cell_errors)
+    return {
+        "score": sub.score,
+        "max_score": sub.max_score,
+        "output": summary,
+        "visibility": "visible",
+        "tests": [
+            {"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output,
+             "visibility": t.visibility}
+            for t in sub.tests
+        ],
+    }
+
+
+def merged_gradescope(subs):
+    """Several notebooks of one student as a single Gradescope results object."""
+    if not subs:
+        return {"score": 0.0, "max_score": 0.0, "tests": [], "visibility": "visible",
+                "output": "No notebook (.ipynb) was found in the submission: upload your "
+                          "lesson notebook, e.g. 01_derivative.ipynb."}
+    parts = [gradescope_json(s) for s in subs]
+    tests = [t for p in parts for t in p["tests"]]
+    return {
+        "score": round(sum(p["score"] for p in parts), 4),
+        "max_score": round(sum(p["max_score"] for p in parts), 4),
+        "output": "\n".join(p["output"] for p in parts),
+        "visibility": "visible",
+        "tests": tests,
+    }
+
+
+def text_report(sub):
+    """A few readable lines for one submission."""
+    if sub.error:
+        return f"ERROR {sub.error}"
+    lines = [f"{sub.path}  (lesson {sub.lesson})  {sub.score:g} / {sub.max_score:g}"]
+    by_exercise = {}
+    for t in sub.tests:
+        by_exercise.setdefault(t.exercise, []).append(t)
+    for exercise, tests in by_exercise.items():
+        got = sum(t.score for t in tests)
+        top = sum(t.max_score for t in tests)
+        lines.append(f"  {exercise:<32} {got:g} / {top:g}")
+        failed = [t for t in tests if t.output != "passed"]
+        if len(failed) > 1 and len({t.output for t in failed}) == 1:
+            lines.append(f"      ✗ {len(failed)} tests: {failed[0].output}")
+            continue
+        for t in failed:
+            name = t.name.split(": ", 1)[-1]
+            lines.append(f"      ✗ {name}: {t.output}")
+    for line in sub.cell_errors:
+        lines.append(f"  note: {line}")
+    return "\n".join(lines)
+
+
+def gradebook_csv(subs, path):
+    """Write a CSV gradebook: a row per submission, a column per exercise."""
+    exercises = []
+    for sub in subs:
+        for exercise in sub.exercise_scores():
+            if exercise not in exercises:
+                exercises.append(exercise)
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["submission", "lesson", "score", "max_score", *exercises, "error"])
+        for sub in subs:
+            scores = sub.exercise_scores()
+            writer.writerow([sub.path, sub.lesson or "", sub.score, sub.max_score,
+                             *[scores.get(e, "") for e in exercises], sub.error or ""])
+
+
+def write_json(data, path):
+    """Write ``data`` as indented JSON (creating the parent directory)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

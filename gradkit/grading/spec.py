@@ -1,0 +1,283 @@
+"""Exercise specs: what each graded exercise is, its tests, its reference answer.
+
+One module per lesson, ``gradkit/grading/lessonNN.py``, defines a list
+``EXERCISES`` of :class:`Exercise`. The id of an exercise is
+``"NN.function_name"``; the lesson number ``NN`` says which module holds it.
+
+A test does not store an expected value: it stores how to *call* the
+function (``args`` and, optionally, ``call``), and the grader calls the
+reference solution the same way, in its own process. So a spec works for a
+function that takes another function as input (``f``), and the student's
+process only ever sends back what their code returned, as plain numbers.
+
+Instructors add hidden tests with files in a separate directory (``--hidden
+DIR``): each ``*.py`` file there defines ``HIDDEN_TESTS = {"01.some_id":
+[Test(...), ...]}``. Hidden tests never ship in ``lessons/``.
+
+Examples
+--------
+>>> from gradkit.grading.spec import Exercise, Mistake, Test
+>>> def _double(x):
+...     return 2 * x
+>>> ex = Exercise(
+...     id="99.double", function="double", points=2, reference=_double,
+...     tests=[Test("x = 3", args=(3.0,))],
+...     mistakes=[Mistake("you returned x itself", lambda args, got: got == args[0])],
+... )
+>>> ex.tests[0].shows
+'x = 3'
+"""
+
+import importlib
+import importlib.util
+import pkgutil
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "Exercise",
+    "Mistake",
+    "Test",
+    "exercises_for_lesson",
+    "get_exercise",
+    "hidden_tests",
+    "lesson_numbers",
+]
+
+_ID = re.compile(r"^(\d\d)\.([A-Za-z_]\w*)$")
+
+
+@dataclass(frozen=True)
+class Test:
+    """One call of the student's function, graded pass/fail.
+
+    Parameters
+    ----------
+    name : str
+        Says what the test checks, e.g. ``"x**2 at x = 3, h = 0.1"``.
+        Unique within its exercise.
+    args : tuple or callable
+        The inputs. Either a tuple (plain values, functions such as
+        ``np.sin``) or ``args(rng) -> tuple`` for random inputs; ``rng`` is
+        ``np.random.default_rng(seed)``, the same in grader and student
+        process.
+    call : callable, optional
+        ``call(fn, *args)`` returns what is compared; default ``fn(*args)``.
+        Use it to call the function several times (e.g. for several ``h``).
+    weight : float
+        Share of the exercise's points (default 1).
+    rtol, atol : float
+        Tolerances for numbers, as in ``np.allclose``.
+    shows : str, optional
+        The input as the student sees it; defaults to ``name``.
+    seed : int
+        Seed for ``args(rng)``.
+    """
+
+    name: str
+    args: Any = ()
+    call: Callable | None = None
+    weight: float = 1.0
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    shows: str | None = None
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.shows is None:
+            object.__setattr__(self, "shows", self.name)
+
+    def make_args(self):
+        """Return the input tuple, built afresh (callers may mutate it)."""
+        if callable(self.args):
+            return tuple(self.args(np.random.default_rng(self.seed)))
+        return tuple(self.args)
+
+    def run(self, fn):
+        """Call ``fn`` as this test says and return its raw result."""
+        args = self.make_args()
+        if self.call is not None:
+            return self.call(fn, *args)
+        return fn(*args)
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """A typical wrong answer and the hint that names it.
+
+    Parameters
+    ----------
+    hint : str
+        What the student probably did and how to fix it.
+    when : callable
+        ``when(args, received) -> bool``, with the test's inputs and the
+        student's result as plain data (float, ndarray, list, str). It runs
+        in the grader, never on student objects; exceptions count as False.
+    """
+
+    hint: str
+    when: Callable
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A graded exercise: a named function (or value) the student writes.
+
+    Parameters
+    ----------
+    id : str
+        ``"NN.name"``, e.g. ``"01.difference_quotient"``.
+    function : str
+        The name the answer cell defines (a function, or a variable for
+        answers that are values).
+    points : float
+        What the exercise is worth; tests share it by weight.
+    reference : callable or object
+        The instructor's answer, used exactly as the student's is.
+    tests : sequence of Test
+        The public tests, shown by ``check()`` in the notebook.
+    mistakes : sequence of Mistake
+        Typical wrong answers, tried in order on each failed test.
+    hint : str
+        Said when a test fails and no mistake matches.
+    """
+
+    id: str
+    function: str
+    points: float
+    reference: Any
+    tests: Sequence[Test]
+    mistakes: Sequence[Mistake] = ()
+    hint: str = "Compare your code with the formula in the text above the exercise."
+    title: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not _ID.match(self.id):
+            raise ValueError(
+                f"exercise id {self.id!r} is not of the form 'NN.name' "
+                "(two-digit lesson number, a dot, a Python name), e.g. '01.secant_line'"
+            )
+        names = [t.name for t in self.tests]
+        if len(set(names)) != len(names):
+            raise ValueError(f"exercise {self.id}: test names must be unique, got {names}")
+        if not self.tests:
+            raise ValueError(f"exercise {self.id} has no public tests; add at least one Test")
+
+    @property
+    def lesson(self):
+        """The two-digit lesson number, e.g. ``"01"``."""
+        return self.id[:2]
+
+    def hint_for(self, args, received):
+        """Return the hint of the first matching mistake, else the generic hint."""
+        for mistake in self.mistakes:
+            try:
+                if bool(mistake.when(args, received)):
+                    return mistake.hint
+            except Exception:  # a mistake test that does not apply is no match
+                continue
+        return self.hint
+
+
+def lesson_numbers():
+    """Return the lesson numbers that have a spec module, e.g. ``["01"]``."""
+    package = importlib.import_module("gradkit.grading")
+    found = []
+    for info in pkgutil.iter_modules(package.__path__):
+        match = re.fullmatch(r"lesson(\d\d)\w*", info.name)
+        if match:
+            found.append(match.group(1))
+    return sorted(found)
+
+
+def _lesson_module(number):
+    package = importlib.import_module("gradkit.grading")
+    for info in pkgutil.iter_modules(package.__path__):
+        if re.fullmatch(rf"lesson{number}\w*", info.name):
+            return importlib.import_module(f"gradkit.grading.{info.name}")
+    return None
+
+
+def exercises_for_lesson(number):
+    """Return the exercises of lesson ``number`` (``"01"``), in lesson order.
+
+    Raises
+    ------
+    ValueError
+        If no ``gradkit/grading/lessonNN.py`` module exists.
+    """
+    number = f"{int(number):02d}" if str(number).isdigit() else str(number)
+    module = _lesson_module(number)
+    if module is None:
+        raise ValueError(
+            f"no exercise specs for lesson {number}: expected a module "
+            f"gradkit/grading/lesson{number}.py defining EXERCISES; "
+            f"lessons with specs: {', '.join(lesson_numbers()) or 'none'}"
+        )
+    return list(module.EXERCISES)
+
+
+def get_exercise(exercise_id):
+    """Return the :class:`Exercise` with this id.
+
+    Raises
+    ------
+    ValueError
+        If the id is malformed or unknown; the message lists the known ids.
+    """
+    match = _ID.match(str(exercise_id))
+    if not match:
+        raise ValueError(
+            f"{exercise_id!r} is not an exercise id: expected 'NN.name', e.g. '01.secant_line'"
+        )
+    exercises = exercises_for_lesson(match.group(1))
+    for exercise in exercises:
+        if exercise.id == exercise_id:
+            return exercise
+    known = ", ".join(e.id for e in exercises)
+    raise ValueError(f"unknown exercise {exercise_id!r}; lesson {match.group(1)} has: {known}")
+
+
+def hidden_tests(directory):
+    """Load hidden tests from ``directory``: ``{exercise_id: [Test, ...]}``.
+
+    Every ``*.py`` file in the directory may define ``HIDDEN_TESTS``, a dict
+    from exercise id to a list of :class:`Test`. ``None`` gives ``{}``.
+
+    Raises
+    ------
+    ValueError
+        If the directory does not exist, a file's ``HIDDEN_TESTS`` is not a
+        dict of lists of Test, or a hidden test reuses a public test's name.
+    """
+    if directory is None:
+        return {}
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ValueError(f"hidden tests directory {str(directory)!r} does not exist")
+    found = {}
+    for path in sorted(directory.glob("*.py")):
+        spec = importlib.util.spec_from_file_location(f"gradkit_hidden_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        table = getattr(module, "HIDDEN_TESTS", {})
+        if not isinstance(table, dict):
+            raise ValueError(f"{path}: HIDDEN_TESTS must be a dict {{exercise_id: [Test, ...]}}")
+        for exercise_id, tests in table.items():
+            public = {t.name for t in get_exercise(exercise_id).tests}
+            for test in tests:
+                if not isinstance(test, Test):
+                    raise ValueError(f"{path}: HIDDEN_TESTS[{exercise_id!r}] holds a non-Test")
+                if test.name in public:
+                    raise ValueError(
+                        f"{path}: hidden test {test.name!r} of {exercise_id} has the name "
+                        "of a public test; give it its own name"
+                    )
+            found.setdefault(exercise_id, []).extend(tests)
+    return found
