@@ -230,9 +230,11 @@ def train(params, X, Y, *, method="minibatch", lr=0.1, epochs=10, batch_size=64,
     """
     X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
     if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        fix = ("if your X is (m, n_x), pass X.T" if X.ndim == 2 and Y.ndim == 2
+               and X.shape[0] == Y.shape[1] else "for labels of shape (m,) use Y.reshape(1, -1)")
         raise ValueError(
             f"X and Y must be 2-D with one example per column and the same m, got X of shape "
-            f"{X.shape} and Y of shape {Y.shape}; for labels of shape (m,) use Y.reshape(1, -1)."
+            f"{X.shape} and Y of shape {Y.shape}; {fix}."
         )
     if not (isinstance(epochs, int) and epochs >= 1):
         raise ValueError(f"epochs must be a positive integer, got {epochs!r}.")
