@@ -234,8 +234,8 @@ def _by_direction(ctx, name, a, rng):
     findings = []
     if not passes and 1 in values and -1 in values:
         left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
-        slack = ctx.tol * (abs(left) + abs(right)) + ctx.atol(t)
-        if min(left, right) - slack <= d_a <= max(left, right) + slack:
+        gap = abs(right - left) / 2  # one-sided slopes carry O(t) error: be generous,
+        if min(left, right) - gap <= d_a <= max(left, right) + gap:  # retries decide
             # A kink (ReLU at 0) may lie within t of x along this direction;
             # fresh directions almost never meet it again, a real bug always shows.
             retries = [_direction_test(ctx, name, a, _random_unit(rng, a.shape))
@@ -297,36 +297,45 @@ def _entry_by_entry(ctx, name, a):
         findings.append(Finding("kink", name, kink_message(name, a, left, right, kinks),
                                 value=float(kinks.sum())))
     if not passed:
-        findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol))
+        gap = np.abs(right - left)
+        trust = ~(gap > 1e-3 * (np.abs(left) + np.abs(right)) + atol)  # NaN gap: trusted
+        findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol, trust))
     return result, findings
 
 
 def _find_kinks(ctx, name, a, n, left, right, steps, atol):
     """Entries whose one-sided slopes disagree and bracket the analytic value.
 
-    A candidate is confirmed at half the step: at a kink the gap between the
-    one-sided slopes stays (or the kink leaves the interval and the central
-    difference then agrees with the analytic value); on a smooth function the
-    gap halves and the disagreement stays.
+    A candidate is confirmed at half the step, with the one-sided slopes
+    extrapolated to step 0 (``2·s(h/2) − s(h)`` removes their O(h) error). It
+    is a kink when the analytic value equals the slope from one side (the kink
+    lies on the other side, within the step), or lies between the two while
+    their gap persists at half the step (on a smooth function it would halve),
+    or when at half the step the kink has left the interval and the central
+    difference agrees.
     """
     kinks = np.zeros(a.shape, dtype=bool)
     if np.all(np.isnan(left)):
         return kinks
     slack = ctx.tol * (np.abs(left) + np.abs(right)) + atol
+    gap = np.abs(right - left)
     bad = np.abs(a - n) > np.maximum(ctx.tol * (np.abs(a) + np.abs(n)), atol)
-    lo, hi = np.minimum(left, right) - slack, np.maximum(left, right) + slack
-    candidates = bad & (a >= lo) & (a <= hi) & (np.abs(right - left) > 2 * slack)
-    for index in zip(*np.nonzero(candidates)):
+    near = (a >= np.minimum(left, right) - gap / 2) & (a <= np.maximum(left, right) + gap / 2)
+    for index in zip(*np.nonzero(bad & near & (gap > 2 * slack))):
         half = steps[index] / 2
         values = stencil_values(ctx.ev, name, index, half, "central", ctx.f0)
         l2, r2 = (ctx.f0 - values[-1]) / half, (values[1] - ctx.f0) / half
         c2 = combine(values, half, "central")
-        tol_i = max(ctx.tol * (abs(a[index]) + abs(c2)), 2 * atol[index])
-        gap, gap2 = abs(right[index] - left[index]), abs(r2 - l2)
-        s2 = ctx.tol * (abs(l2) + abs(r2)) + 2 * atol[index]
-        inside = min(l2, r2) - s2 <= a[index] <= max(l2, r2) + s2
-        if abs(a[index] - c2) <= tol_i or (gap2 >= 0.75 * gap and inside):
+        if abs(a[index] - c2) <= max(ctx.tol * (abs(a[index]) + abs(c2)), 2 * atol[index]):
             kinks[index] = True
+            continue
+        lx, rx = 2 * l2 - left[index], 2 * r2 - right[index]
+        ai, s2 = a[index], ctx.tol * (abs(lx) + abs(rx)) + 4 * atol[index]
+        # The analytic value is the exact derivative from one side: the kink is
+        # on the other side, inside the step.
+        one_side = min(abs(ai - lx), abs(ai - rx)) <= s2
+        inside = min(lx, rx) - s2 <= ai <= max(lx, rx) + s2
+        kinks[index] = one_side or (abs(r2 - l2) >= 0.75 * gap[index] and inside)
     return kinks
 
 

@@ -61,7 +61,7 @@ def _worst_text(name, a, n):
     return f"{name}{index}: analytic {a.flat[k]:.6g}, numeric {n.flat[k]:.6g}"
 
 
-def diagnose(name, a, n, x, rel, tol, atol):
+def diagnose(name, a, n, x, rel, tol, atol, trust=None):
     """The Finding that explains why tensor ``name`` fails.
 
     Parameters
@@ -75,11 +75,19 @@ def diagnose(name, a, n, x, rel, tol, atol):
         The tolerance it exceeds.
     atol : ndarray or float
         Round-off level per entry (entries closer than this agree).
+    trust : ndarray of bool, optional
+        Entries whose numeric value is smooth (no kink within the step). The
+        patterns are fitted on these only, so a kink does not hide a factor.
 
     Returns
     -------
     Finding
     """
+    if trust is not None and trust.sum() >= max(2, trust.size // 2) and not trust.all():
+        fit = diagnose(name, a[trust], n[trust], x[trust], rel, tol,
+                       atol[trust] if np.ndim(atol) else atol)
+        if fit.kind not in ("mismatch", "transpose"):
+            return fit
     n_norm = float(np.linalg.norm(n))
     if not np.any(a) and n_norm > 0:
         return Finding(

@@ -115,9 +115,9 @@ class GradientReport:
 
     def plot(self, ax=None):
         """Bar chart of each tensor's relative error against the tolerance."""
-        from gradkit.plotting import plot_report_errors
+        from gradkit.plotting import gradient_errors
 
-        return plot_report_errors(self, ax=ax)
+        return gradient_errors(self, ax=ax)
 
     # ---- rendering -------------------------------------------------------
     def _headline(self):

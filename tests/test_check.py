@@ -358,3 +358,26 @@ def test_the_complex_step_checks_to_machine_precision(rng):
     report = gk.check_gradients(f, p, g, method="complex", mode="full")
     assert report.passed and report.relative_error < 1e-13
     assert gk.check_gradients(f, p, dict(g, b2=-g["b2"]), method="complex").failing == ["b2"]
+
+
+def test_the_report_plots_its_errors_against_the_tolerance(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    p, X, Y = problem(rng)
+    report = gk.check_gradients(cost_fn(X, Y), p, backward(p, X, Y, bug="no_1/m"))
+    ax = report.plot()
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(p)
+    assert ax.get_yscale() == "log" and "fail" in ax.get_title()
+
+
+def test_a_scale_bug_is_named_even_when_a_kink_sits_in_the_same_tensor(rng):
+    p, X, Y = problem(rng, dims=(4, 5, 5, 1))
+    X[:, 0] = 0.0
+    p["b1"][0, 0] = 0.0  # a kink in b1[0]
+    g = backward(p, X, Y, hidden="relu")
+    g["b1"] = 1.5 * g["b1"]
+    report = gk.check_gradients(cost_fn(X, Y, hidden="relu"), p, g)
+    assert report.failing == ["b1"]
+    (finding,) = [f for f in report.findings if f.parameter == "b1" and f.kind != "kink"]
+    assert finding.kind == "scale" and finding.value == pytest.approx(1.5, rel=1e-6)
