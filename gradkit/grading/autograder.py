@@ -5,7 +5,7 @@ Layout of the zip (Gradescope unpacks it to ``/autograder/source``)::
     setup.sh          installs gradkit from the bundled source
     run_autograder    grades /autograder/submission/*.ipynb into
                       /autograder/results/results.json
-    gradkit/          the package source (pyproject.toml, README.md, gradkit/)
+    gradkit-src/      the package source (pyproject.toml, README.md, gradkit/)
     solutions/        the solution notebooks (canonical provided cells)
     hidden/           the instructor's hidden tests (only with --hidden)
 
@@ -27,7 +27,7 @@ PYTHON="${GRADKIT_PYTHON:-python3}"
 if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
   apt-get update && apt-get install -y python3-pip
 fi
-"$PYTHON" -m pip install "$ROOT/source/gradkit"
+"$PYTHON" -m pip install "$ROOT/source/gradkit-src"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -40,7 +40,7 @@ HIDDEN=()
 if [ -d "$ROOT/source/hidden" ]; then HIDDEN=(--hidden "$ROOT/source/hidden"); fi
 mapfile -t NOTEBOOKS < <(find "$ROOT/submission" -name '*.ipynb' \\
   -not -path '*/.ipynb_checkpoints/*' | sort)
-cd "$ROOT/source"
+cd "$ROOT"
 "$PYTHON" -m gradkit grade "${NOTEBOOKS[@]}" --gradescope \\
   --solutions "$ROOT/source/solutions" "${HIDDEN[@]}" \\
   --json "$ROOT/results/results.json" --timeout __TIMEOUT__
@@ -94,8 +94,8 @@ def make_bundle(out, solutions_dir, hidden=None, timeout=20.0):
         _executable(archive, "run_autograder", run)
         for name in ("pyproject.toml", "README.md"):
             if (source / name).is_file():
-                archive.write(source / name, f"gradkit/{name}")
-        _add_tree(archive, source / "gradkit", "gradkit/gradkit")
+                archive.write(source / name, f"gradkit-src/{name}")
+        _add_tree(archive, source / "gradkit", "gradkit-src/gradkit")
         for notebook in notebooks:
             archive.write(notebook, f"solutions/{notebook.name}")
         if hidden is not None:

@@ -28,6 +28,8 @@ _MARK = {"pass": "✓", "fail": "✗", "unanswered": "·"}
 class TestOutcome:
     """The result of one test: ``status`` is ``"pass"``, ``"fail"`` or ``"unanswered"``."""
 
+    __test__ = False  # not a pytest test class
+
     name: str
     status: str
     shows: str

@@ -40,6 +40,8 @@ __all__ = ["Submission", "TestResult", "Grader"]
 class TestResult:
     """One graded test, as in Gradescope's ``tests[]``."""
 
+    __test__ = False  # not a pytest test class
+
     exercise: str
     name: str
     score: float
@@ -70,8 +72,8 @@ class Submission:
         """``{exercise_id: score}`` in lesson order."""
         scores = {}
         for t in self.tests:
-            scores[t.exercise] = round(scores.get(t.exercise, 0.0) + t.score, 6)
-        return scores
+            scores[t.exercise] = scores.get(t.exercise, 0.0) + t.score
+        return {k: round(v, 6) for k, v in scores.items()}
 
 
 class Grader:

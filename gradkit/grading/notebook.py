@@ -15,8 +15,6 @@ import ast
 import re
 from pathlib import Path
 
-import nbformat
-
 __all__ = [
     "BEGIN",
     "END",
@@ -43,6 +41,8 @@ class NotebookError(ValueError):
 
 def read_notebook(path):
     """Read a notebook, or raise :class:`NotebookError` with a one-line reason."""
+    import nbformat  # imported here: the sandboxed worker needs this module, not nbformat
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

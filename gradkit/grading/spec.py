@@ -79,6 +79,8 @@ class Test:
         Seed for ``args(rng)``.
     """
 
+    __test__ = False  # not a pytest test class
+
     name: str
     args: Any = ()
     call: Callable | None = None

@@ -1,0 +1,121 @@
+"""The notebooks themselves: solutions under nbval, lessons in a fresh kernel, widget logic.
+
+- ``solutions/`` is re-run by nbval (current environment's kernel) and
+  compared with the stored outputs, through ``tests/data/nbval_sanitize.cfg``;
+- each lesson runs top to bottom in a fresh kernel, its check cells say
+  "not answered yet", and each exercise raises ``NotImplementedError``;
+- every solution's check cells say "public checks passed".
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+
+from gradkit.grading.notebook import check_ids
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTIONS = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+LESSONS = [ROOT / "lessons" / p.name for p in SOLUTIONS]
+
+_PROBE = """
+import json as _json
+from gradkit.grading import exercises_for_lesson as _exercises
+_status = {}
+for _e in _exercises("%s"):
+    try:
+        _e.tests[0].run(globals()[_e.function])
+        _status[_e.id] = "returned"
+    except NotImplementedError:
+        _status[_e.id] = "NotImplementedError"
+print(_json.dumps(_status))
+"""
+
+
+def test_solutions_match_their_stored_outputs_under_nbval():
+    cmd = [sys.executable, "-m", "pytest", "--nbval", "--nbval-current-env",
+           "--nbval-sanitize-with", str(ROOT / "tests" / "data" / "nbval_sanitize.cfg"),
+           "-p", "no:cacheprovider", "-o", "addopts=", "-q", *map(str, SOLUTIONS)]
+    run = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
+def test_lesson_runs_in_a_fresh_kernel_and_every_exercise_is_unanswered(lesson):
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(lesson, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PROBE % lesson.stem[:2]))
+    NotebookClient(nb, kernel_name="python3", timeout=120,
+                   resources={"metadata": {"path": str(lesson.parent)}}).execute()
+    for cell in nb.cells[:-1]:
+        if check_ids(cell):
+            text = cell.outputs[0]["data"]["text/plain"]
+            assert "not answered yet" in text, text
+    status = json.loads(nb.cells[-1].outputs[0]["text"])
+    assert status and set(status.values()) == {"NotImplementedError"}, status
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_solution_passes_its_own_checks(solution):
+    nb = nbformat.read(solution, as_version=4)
+    checks = [c for c in nb.cells if check_ids(c)]
+    assert len(checks) >= 3, "each lesson has at least 3 graded exercises"
+    for cell in checks:
+        text = cell.outputs[0]["data"]["text/plain"]
+        assert "public checks passed" in text and "failed" not in text, text
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_solution_follows_the_lesson_standards(solution):
+    nb = nbformat.read(solution, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    assert "After this lesson you can" in nb.cells[0].source
+    assert "## Summary" in text and "## Further exercises" in text
+    assert "**Question" in text and "*Your answer:*" in text
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "default_rng" in code[0].source and "import" in code[0].source
+    for i, cell in enumerate(nb.cells[1:], start=1):
+        if cell.cell_type == "code":
+            assert nb.cells[i - 1].cell_type == "markdown", f"cell {i + 1} has no text before it"
+        assert "np.random.seed" not in cell.source and "np.random.rand(" not in cell.source
+        if "plt.figure(" in cell.source or "draw_secants(" in cell.source:
+            assert "plt.show()" in cell.source
+    widget_cells = [c for c in code if "slider" in c.source and "import" not in c.source]
+    assert all("nbval-ignore-output" in c.metadata.get("tags", []) for c in widget_cells)
+
+
+def test_secant_view_converges_to_the_tangent():
+    from gradkit.widgets import secant_view
+
+    errors = [abs(secant_view(np.sin, np.cos, 1.0, h).error) for h in (0.1, 0.01, 0.001)]
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[1] / errors[2] == pytest.approx(10, rel=0.05)  # error proportional to h
+    view = secant_view(lambda x: x**2, lambda x: 2 * x, 1.0, 1.0)
+    assert (view.slope, view.intercept, view.error) == (3.0, -2.0, 1.0)
+    with pytest.raises(ValueError, match="h = 0 gives no secant"):
+        secant_view(np.sin, np.cos, 1.0, 0.0)
+
+
+def test_static_secant_figure_and_slider_work_headless():
+    import matplotlib.pyplot as plt
+
+    from gradkit.widgets import draw_secants, secant_slider
+
+    views = draw_secants(np.sin, np.cos, 1.0, [1.0, 0.1])
+    assert [v.h for v in views] == [1.0, 0.1]
+    assert len(plt.gca().lines) == 1 + 2 * 2 + 1  # f, two secants with their points, tangent
+    plt.close("all")
+    box = secant_slider(np.sin, np.cos, x0=1.0, h=0.2)
+    slider = box.children[0]
+    assert slider.value == pytest.approx(0.2)
+    slider.value = 0.01  # redraws without a kernel
+    plt.close("all")
