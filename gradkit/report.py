@@ -125,7 +125,9 @@ class GradientReport:
         n_dir = len(self.tensors) - n_full
         what = f"{self.method} differences, mode={self.mode}"
         if self.tensors:
-            what += f" ({n_dir} tensor(s) by random directions, {n_full} entry by entry)"
+            plural = "s" if len(self.tensors) > 1 else ""
+            what += (f" ({len(self.tensors)} tensor{plural}: {n_dir} by a random direction, "
+                     f"{n_full} entry by entry)")
         if self.verdict == "inconclusive":
             return f"Gradient check INCONCLUSIVE: {what}; {self.calls} calls of f."
         status = "PASSED" if self.passed else "FAILED"

@@ -55,3 +55,12 @@ def test_import_gradkit_stays_light():
     probe = code.replace("import sys, gradkit", "import sys, gradkit, matplotlib")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "['matplotlib']"  # the probe does see a heavy import
+
+
+def test_the_readme_example_prints_what_the_readme_says():
+    text = (ROOT / "README.md").read_text()
+    code = re.search(r"## The checker in one screen\n\n```python\n(.+?)```", text, re.S).group(1)
+    shown = re.search(r"\nprints\n\n```\n(.+?)```", text, re.S).group(1)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT).stdout
+    assert out == shown
