@@ -42,7 +42,7 @@ import numpy as np
 from gradkit import numgrad
 from gradkit.diagnose import diagnose, kink_message
 from gradkit.numgrad import Evaluator, along_unit, combine, direction_step, stencil_values
-from gradkit.params import as_param_dict
+from gradkit.params import as_param_dict, validate_grads
 from gradkit.report import Finding, GradientReport, TensorResult
 
 __all__ = ["Finding", "GradientReport", "check_gradients", "tolerance_table"]
@@ -120,7 +120,7 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
         raise ValueError(f"mode={mode!r}: choose 'auto' or 'full'")
     bare = not isinstance(params, dict)
     pdict = as_param_dict(params, "params")
-    gdict = _validate_grads(grads, pdict, bare)
+    gdict = validate_grads(grads, pdict, bare)
     ev = Evaluator(numgrad._unwrap(f, bare), pdict, complex_work=(method == "complex"))
     before = {name: w.copy() for name, w in ev.work.items()}
     f0 = ev.value()
@@ -337,49 +337,6 @@ def _find_kinks(ctx, name, a, n, left, right, steps, atol):
         inside = min(lx, rx) - s2 <= ai <= max(lx, rx) + s2
         kinks[index] = one_side or (abs(r2 - l2) >= 0.75 * gap[index] and inside)
     return kinks
-
-
-def _validate_grads(grads, pdict, bare):
-    if bare and isinstance(grads, dict):
-        raise TypeError("params is an array but grads is a dict: pass both the same way")
-    if not bare and not isinstance(grads, dict):
-        raise TypeError(
-            f"params is a dict but grads is {type(grads).__name__}: pass grads as a dict "
-            f"with the same keys ({', '.join(pdict)})"
-        )
-    gdict = as_param_dict(grads, "grads")
-    missing = [k for k in pdict if k not in gdict]
-    extra = [k for k in gdict if k not in pdict]
-    if missing or extra:
-        msg = "grads must have the same keys as params"
-        if missing:
-            msg += f"; missing: {', '.join(missing)}"
-        if extra:
-            msg += f"; not in params: {', '.join(extra)}"
-            if any(k.startswith("d") and k[1:] in pdict for k in extra):
-                msg += " (name gradients like the params: 'W1', not 'dW1')"
-        raise ValueError(msg)
-    for name, p in pdict.items():
-        g = gdict[name]
-        label = f"grads[{name!r}]" if not bare else "grads"
-        if g.shape != p.shape:
-            msg = (f"{label} has shape {g.shape} but params[{name!r}] has shape {p.shape}: "
-                   "a gradient has the shape of its parameter")
-            if g.shape == p.shape[::-1] and len(p.shape) == 2:
-                msg += "; it looks transposed? (dW = dZ @ A_prev.T has W's shape)"
-            elif g.size == p.size:
-                msg += f"; reshape it with .reshape{p.shape}"
-            elif len(p.shape) == 2 and p.shape[1] == 1:
-                msg += "; for a bias, sum over examples with axis=1, keepdims=True"
-            raise ValueError(msg)
-        bad = ~np.isfinite(g)
-        if bad.any():
-            first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"{label} contains {int(bad.sum())} NaN/Inf value(s) (first at index "
-                f"{first}): the backward pass overflowed or divided by zero"
-            )
-    return gdict
 
 
 def _check_not_mutated(ev, before):

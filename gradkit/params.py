@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ParamSpec", "as_param_dict", "dict_to_vector", "vector_to_dict"]
+__all__ = ["ParamSpec", "as_param_dict", "dict_to_vector", "validate_grads", "vector_to_dict"]
 
 
 def as_param_dict(params, what="params"):
@@ -173,3 +173,51 @@ def vector_to_dict(theta, spec):
         part = theta[start:start + size].reshape(shape)
         out[name] = part.copy() if np.iscomplexobj(theta) else part.astype(dtype, copy=True)
     return out
+
+
+def validate_grads(grads, pdict, bare=False):
+    """Check that ``grads`` mirrors ``pdict`` (keys, shapes, finite floats); return it as a dict.
+
+    Messages name the parameter and the fix: a reversed shape says
+    "transposed?", a ``dW1`` key says to name gradients like the params.
+    """
+    if bare and isinstance(grads, dict):
+        raise TypeError("params is an array but grads is a dict: pass both the same way")
+    if not bare and not isinstance(grads, dict):
+        raise TypeError(
+            f"params is a dict but grads is {type(grads).__name__}: pass grads as a dict "
+            f"with the same keys ({', '.join(pdict)})"
+        )
+    gdict = as_param_dict(grads, "grads")
+    missing = [k for k in pdict if k not in gdict]
+    extra = [k for k in gdict if k not in pdict]
+    if missing or extra:
+        msg = "grads must have the same keys as params"
+        if missing:
+            msg += f"; missing: {', '.join(missing)}"
+        if extra:
+            msg += f"; not in params: {', '.join(extra)}"
+            if any(k.startswith("d") and k[1:] in pdict for k in extra):
+                msg += " (name gradients like the params: 'W1', not 'dW1')"
+        raise ValueError(msg)
+    for name, p in pdict.items():
+        g = gdict[name]
+        label = f"grads[{name!r}]" if not bare else "grads"
+        if g.shape != p.shape:
+            msg = (f"{label} has shape {g.shape} but params[{name!r}] has shape {p.shape}: "
+                   "a gradient has the shape of its parameter")
+            if g.shape == p.shape[::-1] and len(p.shape) == 2:
+                msg += "; it looks transposed? (dW = dZ @ A_prev.T has W's shape)"
+            elif g.size == p.size:
+                msg += f"; reshape it with .reshape{p.shape}"
+            elif len(p.shape) == 2 and p.shape[1] == 1:
+                msg += "; for a bias, sum over examples with axis=1, keepdims=True"
+            raise ValueError(msg)
+        bad = ~np.isfinite(g)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"{label} contains {int(bad.sum())} NaN/Inf value(s) (first at index "
+                f"{first}): the backward pass overflowed or divided by zero"
+            )
+    return gdict
