@@ -1,0 +1,422 @@
+"""Exercise specs of lesson 04, backprop for a deep net (``solutions/04_backprop_deep_net.ipynb``).
+
+- ``04.relu_backward`` — ``dZ = dA * (Z > 0)``.
+- ``04.linear_backward`` — ``(dA_prev, dW, db)`` of ``Z = W @ A_prev + b``.
+- ``04.output_delta`` — ``dJ/dZ_L = (A_L - Y) / m`` for sigmoid + cross-entropy.
+- ``04.model_forward`` — the forward pass of an L-layer relu/sigmoid net (graded on ``A_L``).
+- ``04.model_gradients`` — backprop through any number of layers, keys of ``params``.
+- ``04.name_the_bug`` — the name of the bug hidden in ``mystery_gradients``.
+- ``04.fixed_gradients`` — the mystery backward pass with the faulty piece replaced.
+
+The bug hunt: :func:`make_mystery` draws one bug from ``gradkit.bugs.BUGS``
+(among :data:`CANDIDATES`, the bugs that keep the shapes of the gradients)
+with ``numpy.random.default_rng(seed)``. The notebook's provided cell calls it
+with :data:`BUG_SEED`, and the grader runs that same provided cell, so the
+reference answer of ``04.name_the_bug`` is ``hidden_bug_name(BUG_SEED)``.
+"""
+
+import numpy as np
+
+from gradkit import bugs, check_gradients, mlp, nn
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = ["BUG_SEED", "CANDIDATES", "EXERCISES", "hidden_bug_name", "make_mystery"]
+
+BUG_SEED = 403
+"""The seed of the provided cell that hides the bug (the grader runs the same cell)."""
+
+CANDIDATES = (
+    "db_averaged_twice",
+    "db_not_computed",
+    "dw_doubled",
+    "missing_one_over_m",
+    "relu_derivative_from_activation",
+    "sigmoid_derivative_twice",
+    "sign_flip",
+)
+"""Bugs of ``gradkit.bugs.BUGS`` that show on a relu/sigmoid net with no L2 and no
+dropout and keep every gradient's shape (so the checker can diagnose them)."""
+
+# which replaceable piece of the backward pass each candidate lives in
+_PIECE = {
+    "db_averaged_twice": "linear_backward",
+    "db_not_computed": "linear_backward",
+    "dw_doubled": "linear_backward",
+    "missing_one_over_m": "output_delta",
+    "relu_derivative_from_activation": "relu_backward",
+    "sigmoid_derivative_twice": "output_delta",
+    "sign_flip": "output_delta",
+}
+
+
+def hidden_bug_name(seed):
+    """The name of the bug :func:`make_mystery` hides for ``seed``."""
+    rng = np.random.default_rng(seed)
+    return CANDIDATES[int(rng.integers(len(CANDIDATES)))]
+
+
+def make_mystery(seed):
+    """A backward pass of :func:`gradkit.mlp.gradients` with one hidden bug.
+
+    Returns
+    -------
+    mystery_gradients : callable
+        ``mystery_gradients(params, X, Y, *, relu_backward=None,
+        linear_backward=None, output_delta=None) -> grads``. Each keyword
+        replaces one piece of the backward pass by your own function, with
+        the signatures of Exercises 4.1-4.3: ``relu_backward(dA, Z)``,
+        ``linear_backward(dZ, A_prev, W)``, ``output_delta(AL, Y)``.
+    """
+    bug = bugs.BUGS[hidden_bug_name(seed)]
+
+    def mystery_gradients(params, X, Y, *, relu_backward=None, linear_backward=None,
+                          output_delta=None):
+        L = mlp._validate(params, X, Y, "relu", "sigmoid", 0.0, 1.0)
+        ops = dict(mlp._OPS, **bug.ops)
+        ops["hidden_backward"] = dict(mlp._OPS["hidden_backward"],
+                                      **bug.ops.get("hidden_backward", {}))
+        if relu_backward is not None:
+            ops["hidden_backward"]["relu"] = lambda dA, cache: relu_backward(dA, cache[0])
+        if linear_backward is not None:
+            ops["linear_backward"] = lambda dZ, cache: tuple(
+                linear_backward(dZ, cache[0], cache[1]))
+        if output_delta is not None:
+            ops["output_delta"] = lambda output, dZ, AL, Y: output_delta(AL, Y)
+        return mlp._run(params, np.asarray(X), np.asarray(Y), L, "relu", "sigmoid", 0.0, 1.0,
+                        None, ops=ops)[1]
+
+    return mystery_gradients
+
+
+def _close(a, b, rtol=1e-6, atol=1e-9):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def _close_all(got, want):
+    return len(got) == len(want) and all(_close(g, w) for g, w in zip(got, want))
+
+
+# ---- references ------------------------------------------------------------------------
+
+def relu_backward(dA, Z):
+    return dA * (Z > 0)
+
+
+def linear_backward(dZ, A_prev, W):
+    return W.T @ dZ, dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
+
+
+def output_delta(AL, Y):
+    return (AL - Y) / Y.shape[1]
+
+
+def model_forward(params, X):
+    L = len(params) // 2
+    A, caches = X, []
+    for l in range(1, L + 1):
+        W, b = params[f"W{l}"], params[f"b{l}"]
+        Z = W @ A + b
+        caches.append((A, W, Z))
+        A = np.maximum(Z, 0) if l < L else 1 / (1 + np.exp(-Z))
+    return A, caches
+
+
+def model_gradients(params, X, Y):
+    return mlp.gradients(params, X, Y)
+
+
+def name_the_bug():
+    return hidden_bug_name(BUG_SEED)
+
+
+def fixed_gradients(params, X, Y):
+    return mlp.gradients(params, X, Y)
+
+
+# ---- test inputs -----------------------------------------------------------------------
+
+def _net(rng, dims, m):
+    """Random params with non-zero biases, X and {0, 1} labels Y."""
+    params = {}
+    for l in range(1, len(dims)):
+        params[f"W{l}"] = rng.standard_normal((dims[l], dims[l - 1])) / np.sqrt(dims[l - 1])
+        params[f"b{l}"] = 0.1 * rng.standard_normal((dims[l], 1))
+    X = rng.standard_normal((dims[0], m))
+    Y = (rng.random((dims[-1], m)) < 0.5).astype(float)
+    return params, X, Y
+
+
+def _as_list(grads):
+    """A dict of gradients as plain data: its sorted keys as one string, then the arrays."""
+    if not isinstance(grads, dict):
+        return grads  # graded as it is: the comparison says what is wrong
+    keys = sorted(grads)
+    return [",".join(keys), *[np.asarray(grads[k]) for k in keys]]
+
+
+def _call_gradients(fn, params, X, Y):
+    return _as_list(fn(params, X, Y))
+
+
+def _verdict(fn, params, X, Y):
+    grads = fn(params, X, Y)
+    return check_gradients(lambda p: mlp.cost(p, X, Y), params, grads).verdict
+
+
+def _forward_output(fn, params, X):
+    return fn(params, X)[0]
+
+
+def _ref_list(args):
+    return _as_list(mlp.gradients(*args))
+
+
+def _scaled(args, got, c):
+    want = _ref_list(args)
+    if not isinstance(got, list):
+        return False
+    return got[0] == want[0] and _close_all(got[1:], [c * w for w in want[1:]])
+
+
+_RELU = Exercise(
+    id="04.relu_backward",
+    title="ReLU backward",
+    function="relu_backward",
+    points=2,
+    reference=relu_backward,
+    tests=[
+        Test("dA and Z of shape (3, 4), mixed signs",
+             args=lambda rng: (rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
+             shows="dA, Z = rng.standard_normal((3, 4)) each"),
+        Test("Z with exact zeros: relu'(0) is taken as 0",
+             args=(np.array([[1.0, -2.0, 3.0]]), np.array([[0.0, 0.5, -0.5]])),
+             shows="dA = [[1., -2., 3.]], Z = [[0., 0.5, -0.5]]"),
+    ],
+    mistakes=[
+        Mistake("you multiplied dA by the activation A = max(Z, 0); the derivative of relu is "
+                "the 0/1 mask (Z > 0), not A.",
+                lambda a, got: _close(got, a[0] * np.maximum(a[1], 0))),
+        Mistake("you returned the mask (Z > 0) alone; the chain rule multiplies it by the "
+                "upstream dA.", lambda a, got: _close(got, (a[1] > 0).astype(float))),
+        Mistake("at Z = 0 relu has no derivative; this course uses the subgradient 0 there "
+                "(Z > 0, not Z >= 0).", lambda a, got: _close(got, a[0] * (a[1] >= 0))),
+        Mistake("the mask is flipped: gradient flows where Z > 0, not where Z < 0.",
+                lambda a, got: _close(got, a[0] * (a[1] < 0))),
+    ],
+    hint="dZ = dA * relu'(Z), with relu'(Z) = 1 where Z > 0 and 0 elsewhere.",
+)
+
+
+def _linear_args(rng):
+    return (rng.standard_normal((3, 5)), rng.standard_normal((4, 5)),
+            rng.standard_normal((3, 4)))
+
+
+_LINEAR = Exercise(
+    id="04.linear_backward",
+    title="Linear backward",
+    function="linear_backward",
+    points=3,
+    reference=linear_backward,
+    tests=[
+        Test("3 units, 4 inputs, m = 5", args=_linear_args,
+             shows="dZ (3, 5), A_prev (4, 5), W (3, 4), random"),
+        Test("1 unit, 2 inputs, m = 3",
+             args=(np.array([[0.5, -1.0, 2.0]]), np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 1.0]]),
+                   np.array([[2.0, -3.0]])),
+             shows="dZ = [[0.5, -1., 2.]], A_prev = [[1., 2., 3.], [0., -1., 1.]], "
+                   "W = [[2., -3.]]"),
+    ],
+    mistakes=[
+        Mistake("return three arrays, (dA_prev, dW, db), in this order.",
+                lambda a, got: len(got) != 3),
+        Mistake("dW is transposed: dW = dZ @ A_prev.T has the shape of W, (n, n_prev).",
+                lambda a, got: _close(got[1], (a[0] @ a[1].T).T)),
+        Mistake("db must be summed over the examples (axis=1, keepdims=True), giving shape "
+                "(n, 1); you summed over another axis.",
+                lambda a, got: _close(got[2], a[0].sum(axis=0, keepdims=True))
+                or np.asarray(got[2]).shape != (a[0].shape[0], 1)),
+        Mistake("db is dZ averaged over the examples; dZ already carries the 1/m of the cost, "
+                "so sum it instead of taking the mean.",
+                lambda a, got: _close(got[2], a[0].mean(axis=1, keepdims=True))),
+        Mistake("dW (or db) is divided by m: dZ already carries the 1/m of the mean cost, "
+                "so dW = dZ @ A_prev.T with no further 1/m.",
+                lambda a, got: _close(got[1], a[0] @ a[1].T / a[0].shape[1])),
+        Mistake("dA_prev = W.T @ dZ, of shape (n_prev, m); check the order and the transpose.",
+                lambda a, got: not _close(got[0], a[2].T @ a[0])),
+    ],
+    hint="Z = W @ A_prev + b gives dA_prev = W.T @ dZ, dW = dZ @ A_prev.T, db = dZ summed over "
+         "axis 1 with keepdims=True.",
+)
+
+
+def _delta_args(rng):
+    AL = rng.uniform(0.05, 0.95, (1, 6))
+    return AL, (rng.random((1, 6)) < 0.5).astype(float)
+
+
+_DELTA = Exercise(
+    id="04.output_delta",
+    title="The output delta",
+    function="output_delta",
+    points=2,
+    reference=output_delta,
+    tests=[
+        Test("m = 6 random probabilities and labels", args=_delta_args,
+             shows="AL of shape (1, 6) in (0.05, 0.95), Y of 0/1 labels"),
+        Test("m = 2", args=(np.array([[0.8, 0.3]]), np.array([[1.0, 0.0]])),
+             shows="AL = [[0.8, 0.3]], Y = [[1., 0.]]"),
+    ],
+    mistakes=[
+        Mistake("you forgot the 1/m of the mean cost: dZ_L = (A_L - Y) / m.",
+                lambda a, got: _close(got, a[0] - a[1])),
+        Mistake("the sign is flipped: dZ_L = (A_L - Y) / m, not (Y - A_L) / m.",
+                lambda a, got: _close(got, (a[1] - a[0]) / a[1].shape[1])),
+        Mistake("you multiplied by sigmoid'(Z) = A(1 - A) once more; for sigmoid + "
+                "cross-entropy it cancels, leaving (A_L - Y) / m.",
+                lambda a, got: _close(got, (a[0] - a[1]) * a[0] * (1 - a[0]) / a[1].shape[1])),
+    ],
+    hint="For a sigmoid output with the mean cross-entropy cost, dJ/dZ_L = (A_L - Y) / m.",
+)
+
+
+_FORWARD = Exercise(
+    id="04.model_forward",
+    title="The forward pass",
+    function="model_forward",
+    points=2,
+    reference=model_forward,  # the tests' call grades A_L only
+    tests=[
+        Test("2 layers [3, 4, 1], m = 5: A_L", args=lambda rng: _net(rng, [3, 4, 1], 5)[:2],
+             call=_forward_output, shows="params for [3, 4, 1] (random W and b), X (3, 5)"),
+        Test("4 layers [2, 5, 4, 3, 1], m = 7: A_L",
+             args=lambda rng: _net(rng, [2, 5, 4, 3, 1], 7)[:2], call=_forward_output,
+             shows="params for [2, 5, 4, 3, 1] (random W and b), X (2, 7)", seed=1),
+    ],
+    mistakes=[
+        Mistake("A_L looks like the logits Z_L: apply the sigmoid at the output layer.",
+                lambda a, got: _close(got, _logits(*a))),
+        Mistake("the output layer needs the sigmoid, not relu.",
+                lambda a, got: _close(got, np.maximum(_logits(*a), 0))),
+        Mistake("the hidden layers need relu: your A_L matches a net with sigmoid everywhere.",
+                lambda a, got: _close(got, _all_sigmoid(*a))),
+    ],
+    hint="Loop l = 1..L: Z = W_l @ A + b_l, then A = relu(Z) for l < L and sigmoid(Z) for "
+         "l = L; return (A_L, caches).",
+)
+
+
+def _logits(params, X):
+    L = len(params) // 2
+    A = X
+    for l in range(1, L + 1):
+        Z = params[f"W{l}"] @ A + params[f"b{l}"]
+        A = np.maximum(Z, 0)
+    return Z
+
+
+def _all_sigmoid(params, X):
+    A = X
+    for l in range(1, len(params) // 2 + 1):
+        A = nn.sigmoid(params[f"W{l}"] @ A + params[f"b{l}"])
+    return A
+
+
+_GRAD_TESTS = [
+    Test("2 layers [3, 4, 1], m = 5", args=lambda rng: _net(rng, [3, 4, 1], 5),
+         call=_call_gradients, shows="params for [3, 4, 1], X (3, 5), Y (1, 5)"),
+    Test("3 layers [4, 5, 3, 1], m = 8", args=lambda rng: _net(rng, [4, 5, 3, 1], 8),
+         call=_call_gradients, shows="params for [4, 5, 3, 1], X (4, 8), Y (1, 8)", seed=1),
+    Test("5 layers [2, 6, 5, 4, 3, 1], m = 6",
+         args=lambda rng: _net(rng, [2, 6, 5, 4, 3, 1], 6), call=_call_gradients,
+         shows="params for [2, 6, 5, 4, 3, 1], X (2, 6), Y (1, 6)", seed=2),
+]
+
+_GRAD_MISTAKES = [
+    Mistake("return a dict with the keys of params (W1, b1, ..., WL, bL), not dW1, db1, ...",
+            lambda a, got: isinstance(got, list) and "dW1" in got[0].split(",")),
+    Mistake("your gradients are m times too large: the 1/m of the mean cost is missing "
+            "(dZ_L = (A_L - Y) / m).",
+            lambda a, got: _scaled(a, got, a[1].shape[1])),
+    Mistake("every gradient has the wrong sign: dZ_L = (A_L - Y) / m.",
+            lambda a, got: _scaled(a, got, -1.0)),
+    Mistake("the keys are not those of params: expect exactly W1, b1, ..., WL, bL.",
+            lambda a, got: isinstance(got, list) and got[0] != _ref_list(a)[0]),
+]
+
+_MODEL = Exercise(
+    id="04.model_gradients",
+    title="Backprop through L layers",
+    function="model_gradients",
+    points=4,
+    reference=model_gradients,
+    tests=_GRAD_TESTS,
+    mistakes=_GRAD_MISTAKES,
+    hint="Start from dZ_L = output_delta(A_L, Y); for l = L..1: dA_prev, dW, db = "
+         "linear_backward(dZ, A_prev, W_l); then, below the output layer, dZ = "
+         "relu_backward(dA_prev, Z_{l-1}). Run your check with check_gradients to see which "
+         "tensor is wrong.",
+)
+
+
+def _bug_mistake(name):
+    corrupts = ", ".join(bugs.BUGS[name].corrupts)
+    return Mistake(
+        f"'{name}' would make exactly {corrupts} wrong on this 3-layer net; compare that with "
+        "the tensors the per-tensor report fails, and with how the wrong entries relate to "
+        "the right ones.",
+        lambda a, got, name=name: got == name)
+
+
+_NAME = Exercise(
+    id="04.name_the_bug",
+    title="Name the bug",
+    function="name_the_bug",
+    points=3,
+    reference=name_the_bug,
+    tests=[Test("the bug hidden in mystery_gradients", args=(),
+                shows="name_the_bug(), one of CANDIDATES")],
+    mistakes=[
+        Mistake("return one of the names in CANDIDATES, as a string, spelled exactly.",
+                lambda a, got: got not in CANDIDATES),
+        *[_bug_mistake(name) for name in CANDIDATES],
+    ],
+    hint="Use the per-tensor report and the entry-by-entry comparison: which tensors fail, "
+         "and is the analytic value a constant multiple of the numeric one?",
+)
+
+
+_FIX_TESTS = [
+    Test("hidden data: 3 layers [4, 5, 3, 1], m = 10",
+         args=lambda rng: _net(rng, [4, 5, 3, 1], 10), call=_call_gradients,
+         shows="params for [4, 5, 3, 1], X (4, 10), Y (1, 10)", seed=7),
+    Test("hidden data: 4 layers [3, 6, 5, 4, 1], m = 9",
+         args=lambda rng: _net(rng, [3, 6, 5, 4, 1], 9), call=_call_gradients,
+         shows="params for [3, 6, 5, 4, 1], X (3, 9), Y (1, 9)", seed=8),
+    Test("check_gradients passes on [2, 4, 3, 1], m = 12",
+         args=lambda rng: _net(rng, [2, 4, 3, 1], 12), call=_verdict,
+         shows="check_gradients(cost, params, fixed_gradients(params, X, Y)).verdict",
+         seed=9),
+]
+
+_FIX = Exercise(
+    id="04.fixed_gradients",
+    title="Fix the bug",
+    function="fixed_gradients",
+    points=3,
+    reference=fixed_gradients,
+    tests=_FIX_TESTS,
+    mistakes=[
+        Mistake("your gradients still equal those of mystery_gradients: replace the piece "
+                "that holds the bug, e.g. mystery_gradients(params, X, Y, "
+                "relu_backward=relu_backward).",
+                lambda a, got: isinstance(got, list) and len(a) == 3
+                and _close_all(got[1:], _as_list(make_mystery(BUG_SEED)(*a))[1:])),
+        *_GRAD_MISTAKES,
+    ],
+    hint="Call mystery_gradients with the piece you found replaced by your own function from "
+         "Exercises 4.1-4.3; only the faulty piece needs replacing.",
+)
+
+EXERCISES = [_RELU, _LINEAR, _DELTA, _FORWARD, _MODEL, _NAME, _FIX]

@@ -1,0 +1,197 @@
+"""Lesson 04 specs: references pass, every hint fires on its mistake, the bug hunt is graded.
+
+The bug hunt depends on one fact shared by the notebook and the spec: the
+provided cell hides the bug with ``make_mystery(seed=BUG_SEED)``, and the
+grader runs that cell. Both are pinned here, and a real ``gradkit grade``
+run scores a wrong bug name and a wrong fix.
+"""
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.grading import check, exercises_for_lesson
+from gradkit.grading import lesson04 as spec
+from gradkit.grading.grader import Grader
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "04_backprop_deep_net.ipynb"
+
+
+def _hints(exercise_id, answer):
+    result = check(exercise_id, answer)
+    assert result.status == "failed", repr(result)
+    return [o.hint for o in result.outcomes if o.status == "fail"]
+
+
+def _net(rng, dims=(2, 5, 4, 1), m=12):
+    return spec._net(rng, list(dims), m)
+
+
+@pytest.mark.parametrize("exercise", exercises_for_lesson("04"), ids=lambda e: e.id)
+def test_reference_solution_passes_its_own_public_checks(exercise):
+    assert check(exercise.id, exercise.reference).status == "passed"
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda dA, Z: dA * np.maximum(Z, 0), "activation A"),
+    (lambda dA, Z: (Z > 0).astype(float), "mask (Z > 0) alone"),
+    (lambda dA, Z: dA * (Z >= 0), "Z > 0, not Z >= 0"),
+    (lambda dA, Z: dA * (Z < 0), "mask is flipped"),
+])
+def test_relu_backward_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("04.relu_backward", wrong)
+    assert hints and any(hint in h for h in hints), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda dZ, A, W: (W.T @ dZ, A @ dZ.T, dZ.sum(axis=1, keepdims=True)), "transposed"),
+    (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T, dZ.sum(axis=0, keepdims=True)), "axis=1"),
+    (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T, dZ.mean(axis=1, keepdims=True)), "sum it instead"),
+    (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T / dZ.shape[1], dZ.sum(axis=1, keepdims=True)),
+     "divided by m"),
+    (lambda dZ, A, W: (W @ np.ones((W.shape[1], dZ.shape[1])), dZ @ A.T,
+                       dZ.sum(axis=1, keepdims=True)), "dA_prev = W.T @ dZ"),
+    (lambda dZ, A, W: (dZ @ A.T, dZ.sum(axis=1, keepdims=True)), "three arrays"),
+])
+def test_linear_backward_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("04.linear_backward", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda AL, Y: AL - Y, "1/m"),
+    (lambda AL, Y: (Y - AL) / Y.shape[1], "sign is flipped"),
+    (lambda AL, Y: (AL - Y) * AL * (1 - AL) / Y.shape[1], "sigmoid'(Z)"),
+])
+def test_output_delta_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("04.output_delta", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def _forward_with(out_act, hidden_act=lambda Z: np.maximum(Z, 0)):
+    def model_forward(params, X):
+        L = len(params) // 2
+        A = X
+        for l in range(1, L + 1):
+            Z = params[f"W{l}"] @ A + params[f"b{l}"]
+            A = hidden_act(Z) if l < L else out_act(Z)
+        return A, []
+    return model_forward
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (_forward_with(lambda Z: Z), "logits Z_L"),
+    (_forward_with(lambda Z: np.maximum(Z, 0)), "not relu"),
+    (_forward_with(gk.nn.sigmoid, gk.nn.sigmoid), "sigmoid everywhere"),
+])
+def test_model_forward_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("04.model_forward", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda p, X, Y: {"d" + k: v for k, v in gk.mlp.gradients(p, X, Y).items()}, "not dW1"),
+    (lambda p, X, Y: {k: X.shape[1] * v for k, v in gk.mlp.gradients(p, X, Y).items()},
+     "m times too large"),
+    (lambda p, X, Y: {k: -v for k, v in gk.mlp.gradients(p, X, Y).items()}, "wrong sign"),
+    (lambda p, X, Y: {k: v for k, v in gk.mlp.gradients(p, X, Y).items() if k != "b1"},
+     "keys are not those"),
+])
+def test_model_gradients_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("04.model_gradients", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def test_the_notebook_hides_the_bug_with_the_spec_seed():
+    nb = nbformat.read(SOLUTION, as_version=4)
+    seeds = [int(s) for c in nb.cells if c.cell_type == "code"
+             for s in re.findall(r"make_mystery\(seed=(\d+)\)", c.source)]
+    assert seeds == [spec.BUG_SEED]
+    assert spec.name_the_bug() == spec.hidden_bug_name(spec.BUG_SEED)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_every_hidden_bug_keeps_shapes_and_fails_the_check(seed, rng):
+    name = spec.hidden_bug_name(seed)
+    bug = gk.bugs.BUGS[name]
+    assert name in spec.CANDIDATES and not bug.changes_shape and not bug.kwargs
+    params, X, Y = _net(rng)
+    mystery = spec.make_mystery(seed)(params, X, Y)
+    assert all(mystery[k].shape == params[k].shape for k in params)
+    report = gk.check_gradients(lambda p: gk.mlp.cost(p, X, Y), params, mystery, mode="full")
+    assert sorted(report.failing) == sorted(bug.corrupts)
+
+
+@pytest.mark.parametrize("name", spec.CANDIDATES)
+def test_replacing_the_faulty_piece_fixes_each_candidate_and_others_do_not(name, rng,
+                                                                           monkeypatch):
+    monkeypatch.setattr(spec, "hidden_bug_name", lambda seed: name)
+    mystery_gradients = spec.make_mystery(0)
+    params, X, Y = _net(rng, (3, 6, 5, 4, 1), 9)
+    right = gk.mlp.gradients(params, X, Y)
+    pieces = {"relu_backward": spec.relu_backward, "linear_backward": spec.linear_backward,
+              "output_delta": spec.output_delta}
+    for piece, fn in pieces.items():
+        got = mystery_gradients(params, X, Y, **{piece: fn})
+        fixed = all(np.allclose(got[k], right[k], rtol=1e-12, atol=1e-15) for k in params)
+        assert fixed == (piece == spec._PIECE[name]), piece
+
+
+@pytest.mark.parametrize("other", [n for n in spec.CANDIDATES
+                                   if n != spec.hidden_bug_name(spec.BUG_SEED)])
+def test_a_wrong_bug_name_gets_a_hint_naming_what_it_would_corrupt(other):
+    hints = _hints("04.name_the_bug", lambda: other)
+    assert f"'{other}' would make exactly" in hints[0]
+
+
+def test_a_name_outside_the_candidates_is_told_to_copy_one():
+    hints = _hints("04.name_the_bug", lambda: "relu bug")
+    assert "one of the names in CANDIDATES" in hints[0]
+
+
+def test_an_unfixed_mystery_gets_the_replace_the_piece_hint():
+    mystery_gradients = spec.make_mystery(spec.BUG_SEED)
+    result = check("04.fixed_gradients", mystery_gradients)
+    assert result.status == "failed"
+    assert "replace the piece" in result.outcomes[0].hint
+    verdict = [o for o in result.outcomes if "check_gradients passes" in o.name][0]
+    assert verdict.status == "fail" and "'fail'" in verdict.received
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lesson04")
+    solution = nbformat.read(SOLUTION, as_version=4)
+    wrong = copy.deepcopy(solution)
+    for cell in wrong.cells:
+        if "def name_the_bug" in cell.source:
+            cell.source = 'def name_the_bug():\n    return "dw_doubled"\n'
+        if "def fixed_gradients" in cell.source:  # replaces a piece that is not at fault
+            cell.source = ("def fixed_gradients(params, X, Y):\n    return mystery_gradients("
+                           "params, X, Y, linear_backward=linear_backward)\n")
+        if "make_mystery(seed=" in cell.source:  # a student's edit of a provided cell
+            cell.source = cell.source.replace(f"seed={spec.BUG_SEED}", "seed=405")
+    paths = {"correct": folder / "correct_04_backprop_deep_net.ipynb",
+             "wrong": folder / "wrong_04_backprop_deep_net.ipynb"}
+    nbformat.write(solution, paths["correct"])
+    nbformat.write(wrong, paths["wrong"])
+    grader = Grader(ROOT / "solutions", timeout=10.0)
+    return {name: grader.grade(path) for name, path in paths.items()}
+
+
+def test_grader_gives_the_solution_full_marks(graded):
+    sub = graded["correct"]
+    assert sub.error is None and sub.score == sub.max_score == 19
+
+
+def test_grader_scores_a_wrong_bug_name_and_a_wrong_fix_zero(graded):
+    scores = graded["wrong"].exercise_scores()
+    assert scores["04.name_the_bug"] == 0
+    assert scores["04.fixed_gradients"] == 0
+    assert scores["04.model_gradients"] == 4
