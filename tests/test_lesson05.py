@@ -1,0 +1,129 @@
+"""Lesson 05 specs: references pass, each hint fires on its mistake, the lesson's claims hold."""
+
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.grading import check, exercises_for_lesson
+from gradkit.grading import lesson05 as spec
+
+
+def _hints(exercise_id, answer):
+    result = check(exercise_id, answer)
+    assert result.status == "failed", repr(result)
+    return [o.hint for o in result.outcomes if o.status == "fail"]
+
+
+@pytest.mark.parametrize("exercise", exercises_for_lesson("05"), ids=lambda e: e.id)
+def test_reference_solution_passes_its_own_public_checks(exercise):
+    assert check(exercise.id, exercise.reference).status == "passed"
+
+
+def _sq(params, keys=None):
+    return sum(np.sum(v**2) for k, v in params.items() if keys is None or k.startswith(keys))
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda p, lambd, m: lambd / (2 * m) * _sq(p), "biases too"),
+    (lambda p, lambd, m: lambd / m * _sq(p, "W"), "forgot the 1/2"),
+    (lambda p, lambd, m: lambd / 2 * _sq(p, "W"), "divide by m"),
+    (lambda p, lambd, m: lambd / (2 * m) * sum(np.linalg.norm(v) for k, v in p.items()
+                                               if k[0] == "W"), "squared Frobenius"),
+])
+def test_l2_cost_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("05.l2_cost", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda W, lambd, m: 2 * lambd / m * W, "don't keep a factor 2"),
+    (lambda W, lambd, m: lambd / (2 * m) * W, "kept the 1/2"),
+    (lambda W, lambd, m: lambd * W, "forgot the 1/m"),
+])
+def test_l2_gradient_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("05.l2_gradient", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def _unscaled(A, keep_prob, rng):
+    mask = rng.random(A.shape) < keep_prob
+    return A * mask, mask
+
+
+def _flipped(A, keep_prob, rng):
+    mask = rng.random(A.shape) > keep_prob
+    return A * mask / keep_prob, mask
+
+
+def _other_draw(A, keep_prob, rng):
+    mask = rng.uniform(size=A.shape[::-1]).T < keep_prob
+    return A * mask / keep_prob, mask
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (_unscaled, "forgot to rescale"),
+    (_flipped, "opposite (>)"),
+    (_other_draw, "draw the mask from the rng you are given"),
+    (lambda A, keep_prob, rng: (A,), "two values"),
+])
+def test_dropout_forward_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("05.dropout_forward", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def test_dropout_reference_matches_gradkit_and_repeats_with_the_seed(rng):
+    A = rng.standard_normal((4, 9))
+    out1, mask1 = spec.dropout_forward(A, 0.7, np.random.default_rng(3))
+    out2, mask2 = gk.nn.dropout_forward(A, 0.7, np.random.default_rng(3))
+    assert np.array_equal(mask1, mask2) and np.array_equal(out1, out2)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda f, x, h: ((f(x + h) - f(x)) / h, (f(x) - f(x - h)) / h), "in this order"),
+    (lambda f, x, h: ((f(x - h) - f(x)) / h, (f(x + h) - f(x)) / h), "wrong sign"),
+    (lambda f, x, h: ((f(x + h) - f(x - h)) / (2 * h), (f(x + h) - f(x)) / h),
+     "central differences"),
+])
+def test_one_sided_slopes_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("05.one_sided_slopes", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda dims: sum(n * p for p, n in zip(dims[:-1], dims[1:])), "weights only"),
+    (lambda dims: sum(dims), "counted the units"),
+])
+def test_count_parameters_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("05.count_parameters", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def test_count_parameters_matches_init_params():
+    params = gk.mlp.init_params([2, 64, 32, 1])
+    assert spec.count_parameters([2, 64, 32, 1]) == sum(v.size for v in params.values())
+
+
+def test_l2_references_match_the_library(rng):
+    params = gk.mlp.init_params([3, 4, 2], seed=1)
+    assert spec.l2_cost(params, 0.3, 7) == pytest.approx(gk.nn.l2_penalty(params, 0.3, 7))
+    W = rng.standard_normal((3, 2))
+    assert np.allclose(spec.l2_gradient(W, 0.3, 7), gk.nn.l2_gradient(W, 0.3, 7))
+
+
+def test_one_sided_slopes_stay_apart_at_a_kink_and_agree_on_smooth_functions():
+    left, right = spec.one_sided_slopes(np.abs, 0.0, 1e-6)
+    assert (left, right) == (-1.0, 1.0)
+    left, right = spec.one_sided_slopes(np.sin, 0.3, 1e-6)
+    assert abs(left - right) < 1e-5
+
+
+def test_tanh_bug_hides_at_small_init_and_shows_after_training():
+    X, Y = gk.datasets.moons(40, seed=0)
+    bug = gk.bugs.BUGS["tanh_derivative_with_z"]
+    small = gk.mlp.init_params([2, 8, 8, 1], seed=1, scale=0.01)
+    later, _ = gk.optim.train(small, X, Y, method="gd", lr=1.0, epochs=1000, hidden="tanh",
+                              progress=False)
+    verdicts = [gk.check_gradients(lambda q: gk.mlp.cost(q, X, Y, hidden="tanh"), p,
+                                   bug.gradients(p, X, Y, hidden="tanh")).verdict
+                for p in (small, later)]
+    assert verdicts == ["pass", "fail"]
