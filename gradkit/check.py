@@ -9,6 +9,12 @@ differenced entry by entry, which the diagnosis needs: the failing tensor is
 compared with the numeric one for the patterns of common bugs (a constant
 factor, a flipped sign, a transpose, a missing or extra L2 term, all zeros).
 
+An entry that disagrees gets a second look at a smaller step (central
+differences at half the step, Richardson-extrapolated): a ReLU kink crossed
+by the step, or truncation error at a large parameter, then shows as what it
+is. ``central4`` and the one-sided methods take larger or lopsided steps and
+cross ReLU kinks far more often; on ReLU nets prefer the default ``central``.
+
 Before anything else, ``f`` is evaluated twice at the same point: a cost that
 changes (dropout on, unseeded noise) makes every difference meaningless, and
 the verdict is ``"inconclusive"``.
@@ -120,6 +126,11 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
         raise ValueError(f"mode={mode!r}: choose 'auto' or 'full'")
     bare = not isinstance(params, dict)
     pdict = as_param_dict(params, "params")
+    for name, arr in pdict.items():
+        if np.iscomplexobj(arr) or arr.size == 0:
+            what = "complex" if arr.size else "empty"
+            raise TypeError(f"params[{name!r}] is {what}: give a real, non-empty float array "
+                            "(method='complex' adds the imaginary step itself)")
     gdict = validate_grads(grads, pdict, bare)
     ev = Evaluator(numgrad._unwrap(f, bare), pdict, complex_work=(method == "complex"))
     before = {name: w.copy() for name, w in ev.work.items()}
@@ -129,18 +140,17 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
     if isinstance(f0, complex):
         f0, f0_again = f0.real, f0_again.real
 
+    if h is not None and not float(h) > 0:
+        raise ValueError(f"h must be a positive step, got {h}")
+    if tol is not None and not (np.isfinite(tol) and 0 < tol < 1):
+        raise ValueError(f"tol must be a relative error between 0 and 1, got {tol}")
     fdtype = ev.value_dtype.name if ev.value_dtype.name in _DTYPES[1:] else "float64"
     findings = _precision_findings(pdict, gdict, fdtype)
     if tol is None:
         tol, reason = _default_tolerance(method, h, fdtype, gdict)
     else:
         tol, reason = float(tol), f"{float(tol):g}, as given"
-    if h is None:
-        base_h = numgrad.default_step(method, np.dtype(fdtype))
-    else:
-        base_h = float(h)
-        if not base_h > 0:
-            raise ValueError(f"h must be a positive step, got {h}")
+    base_h = numgrad.default_step(method, np.dtype(fdtype)) if h is None else float(h)
 
     if abs(f0 - f0_again) > 8 * np.finfo(np.float64).eps * max(abs(f0), 1e-300):
         findings.append(Finding(
@@ -151,7 +161,8 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
             "noise, and check again.",
             value=abs(f0 - f0_again),
         ))
-        return GradientReport(False, "inconclusive", float("nan"), {}, [], findings, tol,
+        unknown = dict.fromkeys(pdict, float("nan"))
+        return GradientReport(False, "inconclusive", float("nan"), unknown, [], findings, tol,
                               reason, method, mode, base_h, ev.calls, [], f0)
 
     ctx = _Context(ev, f0, method, h, tol, np.finfo(np.dtype(fdtype)).eps)
@@ -276,17 +287,16 @@ def _entry_by_entry(ctx, name, a):
             left[index] = (ctx.f0 - values[-1]) / step
             right[index] = (values[1] - ctx.f0) / step
     atol = ctx.atol(steps)
-    kinks = _find_kinks(ctx, name, a, n, left, right, steps, atol)
-    n_eff = n.copy()
-    n_eff[kinks] = a[kinks]  # a valid subgradient at a kink counts as agreement
+    kinks, unstable, n_eff = _second_look(ctx, name, a, n, left, right, steps, atol)
     e = a - n_eff
     e_norm, a_norm, n_norm = (float(np.linalg.norm(v)) for v in (e, a, n_eff))
     rel = e_norm / (a_norm + n_norm) if a_norm + n_norm > 0 else 0.0
     passed = bool(e_norm <= ctx.tol * (a_norm + n_norm) or np.all(np.abs(e) <= atol))
     order = np.argsort(-np.abs(e), axis=None)[:3]
     worst = [
-        (tuple(int(i) for i in np.unravel_index(k, a.shape)), float(a.flat[k]), float(n.flat[k]))
-        for k in order if abs(e.flat[k]) > 0
+        (tuple(int(i) for i in np.unravel_index(k, a.shape)), float(a.flat[k]),
+         float(n_eff.flat[k]))
+        for k in order if abs(e.flat[k]) > np.broadcast_to(atol, a.shape).flat[k]
     ]
     nn = float(np.sum(n_eff * n_eff))
     scale = float(np.sum(a * n_eff) / nn) if nn > 0 else None
@@ -298,45 +308,86 @@ def _entry_by_entry(ctx, name, a):
                                 value=float(kinks.sum())))
     if not passed:
         gap = np.abs(right - left)
-        trust = ~(gap > 1e-3 * (np.abs(left) + np.abs(right)) + atol)  # NaN gap: trusted
+        trust = ~(gap > 1e-3 * (np.abs(left) + np.abs(right)) + atol) & ~unstable
         findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol, trust))
     return result, findings
 
 
-def _find_kinks(ctx, name, a, n, left, right, steps, atol):
-    """Entries whose one-sided slopes disagree and bracket the analytic value.
+def _second_look(ctx, name, a, n, left, right, steps, atol):
+    """Look again, at half the step, at the entries that disagree.
 
-    A candidate is confirmed at half the step, with the one-sided slopes
-    extrapolated to step 0 (``2·s(h/2) − s(h)`` removes their O(h) error). It
-    is a kink when the analytic value equals the slope from one side (the kink
-    lies on the other side, within the step), or lies between the two while
-    their gap persists at half the step (on a smooth function it would halve),
-    or when at half the step the kink has left the interval and the central
-    difference agrees.
+    Returns a mask of kinks, a mask of entries whose numeric value moved with
+    the step (unreliable for diagnosis), and the numeric values refined where
+    the half step settles the question. An entry whose central difference at half the step
+    agrees with the analytic value was a step artefact: a kink that the half
+    step no longer crosses, or truncation error. Otherwise, with the one-sided
+    slopes extrapolated to step 0 (``2·s(h/2) − s(h)`` removes their O(h)
+    error), it is a kink when the analytic value equals the slope from one
+    side (the kink lies on the other side, within the step), or lies between
+    the two while their gap stays the same at half the step (on a smooth
+    function it halves; at a jump of f it doubles).
     """
     kinks = np.zeros(a.shape, dtype=bool)
-    if np.all(np.isnan(left)):
-        return kinks
-    slack = ctx.tol * (np.abs(left) + np.abs(right)) + atol
-    gap = np.abs(right - left)
+    unstable = np.zeros(a.shape, dtype=bool)
+    refined = n.copy()
     bad = np.abs(a - n) > np.maximum(ctx.tol * (np.abs(a) + np.abs(n)), atol)
-    near = (a >= np.minimum(left, right) - gap / 2) & (a <= np.maximum(left, right) + gap / 2)
-    for index in zip(*np.nonzero(bad & near & (gap > 2 * slack))):
+    if ctx.method == "complex" or not bad.any():
+        return kinks, unstable, refined
+    if ctx.method != "central":
+        return _central_look(ctx, name, a, bad, kinks, unstable, refined)
+    if bad.sum() > max(64, a.size // 20):
+        return kinks, unstable, refined  # so many that it is a bug, not kinks
+    gap = np.abs(right - left)
+    for index in map(tuple, np.argwhere(bad)):
         half = steps[index] / 2
         values = stencil_values(ctx.ev, name, index, half, "central", ctx.f0)
         l2, r2 = (ctx.f0 - values[-1]) / half, (values[1] - ctx.f0) / half
-        c2 = combine(values, half, "central")
-        if abs(a[index] - c2) <= max(ctx.tol * (abs(a[index]) + abs(c2)), 2 * atol[index]):
-            kinks[index] = True
+        c2, ai = combine(values, half, "central"), a[index]
+        close = max(ctx.tol * (abs(ai) + abs(c2)), 2 * atol[index])
+        if ctx.method == "central":  # Richardson: (4·c(h/2) − c(h))/3 cancels the h² term
+            c2 = min(c2, (4 * c2 - n[index]) / 3, key=lambda c: abs(ai - c))
+        if abs(ai - c2) <= close:
+            refined[index] = c2
+            g = gap[index]
+            kinks[index] = bool(g > 1e-3 * (abs(left[index]) + abs(right[index])) + atol[index]
+                                and abs(abs(r2 - l2) / g - 0.5) > 0.1)
+            continue
+        if abs(c2 - n[index]) > close:
+            unstable[index] = True  # the estimate moves with the step: not one to fit
+        if np.isnan(gap[index]):
             continue
         lx, rx = 2 * l2 - left[index], 2 * r2 - right[index]
-        ai, s2 = a[index], ctx.tol * (abs(lx) + abs(rx)) + 4 * atol[index]
-        # The analytic value is the exact derivative from one side: the kink is
-        # on the other side, inside the step.
+        s2 = ctx.tol * (abs(lx) + abs(rx)) + 4 * atol[index]
         one_side = min(abs(ai - lx), abs(ai - rx)) <= s2
         inside = min(lx, rx) - s2 <= ai <= max(lx, rx) + s2
-        kinks[index] = one_side or (abs(r2 - l2) >= 0.75 * gap[index] and inside)
-    return kinks
+        steady = 0.75 * gap[index] <= abs(r2 - l2) <= 1.5 * gap[index]
+        if one_side or (steady and inside):
+            kinks[index] = True
+            refined[index] = ai  # a valid subgradient at a kink counts as agreement
+            unstable[index] = False
+    return kinks, unstable, refined
+
+
+def _central_look(ctx, name, a, bad, kinks, unstable, refined):
+    """For one-sided and fourth-order methods: re-difference the disagreeing entries centrally.
+
+    Their larger (or lopsided) steps cross ReLU kinks that central differences
+    with their small step do not; an entry that agrees then was a step artefact.
+    """
+    x = ctx.ev.work[name]
+    steps = numgrad._steps(x, ctx.h, "central") if ctx.h is None else np.full(x.shape, ctx.h / 2)
+    atol = ctx.atol(steps)
+    for index in map(tuple, np.argwhere(bad)):
+        values = stencil_values(ctx.ev, name, index, steps[index], "central", ctx.f0)
+        c, ai = combine(values, steps[index], "central"), a[index]
+        if abs(ai - c) <= max(ctx.tol * (abs(ai) + abs(c)), 2 * atol[index]):
+            refined[index] = c
+            l2 = (ctx.f0 - values[-1]) / steps[index]
+            r2 = (values[1] - ctx.f0) / steps[index]
+            kinks[index] = bool(abs(r2 - l2) > 1e-3 * (abs(l2) + abs(r2)) + atol[index])
+        elif abs(c - refined[index]) > ctx.tol * (abs(c) + abs(refined[index])) + atol[index]:
+            unstable[index] = True
+    return kinks, unstable, refined
 
 
 def _check_not_mutated(ev, before):

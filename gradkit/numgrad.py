@@ -99,7 +99,7 @@ def estimated_error(method, h, dtype=np.float64):
 
 
 def _check_method(method):
-    if method not in ORDERS:
+    if not isinstance(method, str) or method not in ORDERS:
         raise ValueError(
             f"method={method!r} is not a known difference; "
             f"choose one of {', '.join(repr(m) for m in METHODS)}"
@@ -108,6 +108,11 @@ def _check_method(method):
 
 def _as_scalar(value, where):
     """Turn f's return value into a float, or say clearly what is wrong with it."""
+    if isinstance(value, tuple):
+        raise TypeError(
+            f"f returned a tuple of {len(value)} {where}: return only the cost (a float), "
+            "e.g. lambda p: cost_and_grads(p)[0]"
+        )
     arr = np.asarray(value)
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
@@ -141,7 +146,8 @@ class Evaluator:
 
     def _call(self, where):
         self.calls += 1
-        value = _as_scalar(self.f(self.work), where)
+        # a fresh dict each call: f may add keys (a cache) without upsetting us
+        value = _as_scalar(self.f(dict(self.work)), where)
         if self.value_dtype is None:
             self.value_dtype = np.asarray(value).dtype
         value = complex(value) if np.iscomplexobj(value) else float(value)

@@ -145,7 +145,7 @@ class GradientReport:
             err = ("~" if t.estimated else "") + _fmt(t.relative_error)
             scale = "" if t.scale is None else f"{t.scale:.4g}"
             worst = "" if t.passed else "; ".join(
-                f"{t.name}{list(i)}: {a:.4g} vs {n:.4g}" for i, a, n in t.worst
+                f"{t.name}{list(i)}: {a:.6g} vs {n:.6g}" for i, a, n in t.worst
             )
             yield (t.name, "×".join(map(str, t.shape)) or "scalar", t.how, err, scale,
                    worst, status)

@@ -381,3 +381,66 @@ def test_a_scale_bug_is_named_even_when_a_kink_sits_in_the_same_tensor(rng):
     assert report.failing == ["b1"]
     (finding,) = [f for f in report.findings if f.parameter == "b1" and f.kind != "kink"]
     assert finding.kind == "scale" and finding.value == pytest.approx(1.5, rel=1e-6)
+
+
+def test_a_kink_between_h_and_2h_does_not_fail_fourth_order_differences():
+    x = np.array([1e-3, 0.5, -0.3, 2.0])  # x[0] sits between h and 2h from relu's kink
+    f = lambda p: float(np.sum(np.maximum(p, 0)))  # noqa: E731
+    assert gk.check_gradients(f, x, (x > 0) * 1.0, method="central4").passed
+    assert gk.check_gradients(f, x, (x > 0) * 2.0, method="central4").kinds() == ["scale"]
+
+
+def test_a_jump_in_the_cost_is_not_excused_as_a_kink():
+    x = np.array([0.0, 1.0, 2.0])
+    f = lambda p: float(np.sum(p**2) + 1.0 * (p[0] >= 0))  # noqa: E731
+    report = gk.check_gradients(f, x, np.array([1000.0, 2, 4]), mode="full")
+    assert report.failing == ["theta"] and "kink" not in report.kinds()
+
+
+def test_truncation_error_at_a_large_parameter_is_not_a_failure_or_a_kink(rng):
+    x = 1e3 * rng.standard_normal(36)
+    report = gk.check_gradients(lambda p: float(np.sum(np.sin(p))), x, np.cos(x), mode="full")
+    assert report.passed and "kink" not in report.kinds()
+
+
+def test_a_zero_dimensional_parameter_is_checked():
+    assert gk.check_gradients(lambda p: p**2, np.array(3.0), np.array(6.0)).passed
+    assert gk.check_gradients(lambda p: p**2, np.array(3.0), np.array(7.0)).failing == ["theta"]
+
+
+def test_f_may_add_keys_to_the_dict_it_is_given(rng):
+    p, X, Y = problem(rng)
+
+    def f(q):
+        q["cache"] = None
+        return cost_fn(X, Y)(q)
+
+    assert gk.check_gradients(f, p, backward(p, X, Y)).passed
+
+
+def test_an_inconclusive_report_still_names_every_parameter(rng):
+    p, X, Y = problem(rng)
+    fresh = lambda q: forward(q, X, Y, keep_prob=0.5, mask_rng=np.random.default_rng())[0]  # noqa: E731
+    report = gk.check_gradients(fresh, p, backward(p, X, Y))
+    assert list(report.per_parameter) == list(p)
+    assert all(np.isnan(v) for v in report.per_parameter.values())
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "params", "f", "error", "match"),
+    [
+        ({"h": 0.0}, None, None, ValueError, "h must be a positive step, got 0.0"),
+        ({"tol": float("inf")}, None, None, ValueError, "tol must be a relative error between"),
+        ({"tol": -1.0}, None, None, ValueError, "tol must be a relative error between"),
+        ({"method": ["central"]}, None, None, ValueError, "is not a known difference"),
+        ({}, np.array([1.0 + 0j, 2.0]), None, TypeError, "is complex: give a real"),
+        ({}, np.zeros(0), None, TypeError, "is empty: give a real, non-empty"),
+        ({}, None, lambda v: (float(np.sum(v**2)), 2 * v), TypeError,
+         "f returned a tuple of 2 at the given params: return only the cost"),
+    ],
+)
+def test_bad_arguments_get_a_clear_error(kwargs, params, f, error, match):
+    x = np.array([1.0, 2.0]) if params is None else params
+    f = f or (lambda v: float(np.sum(v**2)))
+    with pytest.raises(error, match=match):
+        gk.check_gradients(f, x, 2 * x.real, **kwargs)
