@@ -1,0 +1,314 @@
+"""Exercise specs of lesson 06, stochastic gradient descent (``solutions/06_sgd.ipynb``).
+
+- ``06.logistic_cost_and_grad`` — mean cross-entropy of logistic regression
+  and its gradient ``(cost, dw, db)``.
+- ``06.minibatches`` — shuffle the columns with ``rng.permutation`` and cut
+  them into mini-batches (the last one may be smaller).
+- ``06.sgd_step`` — one update ``theta - lr * grad`` per tensor, as a new dict.
+- ``06.is_convex_on_segment`` — the chord test of convexity at ``n + 1``
+  equally spaced points of a segment.
+"""
+
+import copy
+
+import numpy as np
+
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = ["EXERCISES"]
+
+
+def _close(a, b, rtol=1e-6, atol=1e-9):
+    try:
+        return bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                                rtol=rtol, atol=atol))
+    except (ValueError, TypeError):
+        return False
+
+
+def _sigmoid(z):
+    return 0.5 * (1.0 + np.tanh(0.5 * z))  # = 1 / (1 + exp(-z)), without overflow
+
+
+def logistic_cost_and_grad(w, b, X, Y):
+    m = X.shape[1]
+    z = w @ X + b
+    cost = float(np.mean(np.logaddexp(0.0, z) - Y * z))  # -[y log a + (1-y) log(1-a)]
+    dz = (_sigmoid(z) - Y) / m
+    return cost, dz @ X.T, np.sum(dz, axis=1, keepdims=True)
+
+
+def minibatches(X, Y, batch_size, rng):
+    order = rng.permutation(X.shape[1])
+    Xs, Ys = X[:, order], Y[:, order]
+    return [(Xs[:, i:i + batch_size], Ys[:, i:i + batch_size])
+            for i in range(0, X.shape[1], batch_size)]
+
+
+def sgd_step(params, grads, lr):
+    return {key: value - lr * grads[key] for key, value in params.items()}
+
+
+def is_convex_on_segment(f, a, b, n):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    fa, fb = f(a), f(b)
+    for t in np.linspace(0.0, 1.0, n + 1):
+        chord = (1 - t) * fa + t * fb
+        if f((1 - t) * a + t * b) > chord + 1e-9 * max(1.0, abs(chord)):
+            return False
+    return True
+
+
+def _logistic_data(m, n_x):
+    def args(rng):
+        X = rng.standard_normal((n_x, m))
+        Y = (rng.random((1, m)) < 0.5).astype(float)
+        w = rng.standard_normal((1, n_x))
+        b = rng.standard_normal((1, 1))
+        return w, b, X, Y
+    return args
+
+
+def _ref(a):
+    return logistic_cost_and_grad(*a)
+
+
+def _half_entropy(a, got):
+    with np.errstate(divide="ignore"):
+        return _close(got[0], float(np.mean(-a[3] * np.log(_sigmoid(a[0] @ a[2] + a[1])))))
+
+
+_LOGISTIC = Exercise(
+    id="06.logistic_cost_and_grad",
+    title="Logistic regression: cost and gradient",
+    function="logistic_cost_and_grad",
+    points=3,
+    reference=logistic_cost_and_grad,
+    tests=[
+        Test("2 features, 5 examples", args=_logistic_data(5, 2), seed=1,
+             shows="w (1, 2), b (1, 1), X (2, 5), Y (1, 5) of 0/1, random (seed 1)"),
+        Test("3 features, 40 examples", args=_logistic_data(40, 3), seed=2,
+             shows="w (1, 3), b (1, 1), X (3, 40), Y (1, 40) of 0/1, random (seed 2)"),
+        Test("large logits stay finite",
+             args=(np.array([[30.0, -30.0]]), np.array([[0.0]]),
+                   np.array([[1.0, -1.0, 0.5], [-1.0, 1.0, 0.5]]), np.array([[0.0, 1.0, 1.0]])),
+             shows="w = [[30, -30]], b = [[0]], X = [[1, -1, .5], [-1, 1, .5]], Y = [[0, 1, 1]]"),
+    ],
+    mistakes=[
+        Mistake("return three values, (cost, dw, db), in this order.",
+                lambda a, got: len(got) != 3),
+        Mistake("dw has the shape of X @ dz.T; w has shape (1, n_x), so dw = dz @ X.T.",
+                lambda a, got: _close(np.asarray(got[1]).T, _ref(a)[1])
+                and np.asarray(got[1]).shape != _ref(a)[1].shape),
+        Mistake("the cost is the sum over the examples; divide by m: the cost is a mean.",
+                lambda a, got: _close(got[0], _ref(a)[0] * a[2].shape[1])),
+        Mistake("the gradients are m times too large: divide dz = a - y by m, since the "
+                "cost is a mean over the m examples.",
+                lambda a, got: _close(got[1], _ref(a)[1] * a[2].shape[1])),
+        Mistake("the gradients have the wrong sign: dz = a - y, not y - a.",
+                lambda a, got: _close(got[1], -_ref(a)[1])),
+        Mistake("your cost is inf or nan for large logits: log(sigmoid(z)) underflows. Use "
+                "-log(sigmoid(z)) = np.logaddexp(0, -z), or the identity "
+                "cost = mean(logaddexp(0, z) - y z).",
+                lambda a, got: not np.isfinite(got[0])),
+        Mistake("the cost misses the (1 - y) log(1 - a) term of the cross-entropy.",
+                _half_entropy),
+    ],
+    hint="With z = w X + b and a = sigmoid(z): cost = mean(-y log a - (1-y) log(1-a)), "
+         "dz = (a - y) / m, dw = dz X^T, db = sum of dz over the examples.",
+)
+
+
+def _batch_data(n_x, m, batch_size, seed):
+    def args(rng):
+        X = np.arange(n_x * m, dtype=float).reshape(n_x, m)
+        Y = (np.arange(m) % 2).astype(float).reshape(1, m)
+        return X, Y, batch_size, np.random.default_rng(seed)
+    return args
+
+
+def _fresh(a):
+    # mistakes share one args tuple: copy its generator so each one draws the same order
+    return a[0], a[1], a[2], copy.deepcopy(a[3])
+
+
+def _unshuffled(a, got):
+    X, Y, bs, _ = a
+    ref = [(X[:, i:i + bs], Y[:, i:i + bs]) for i in range(0, X.shape[1], bs)]
+    return len(got) == len(ref) and all(_close(g[0], r[0]) for g, r in zip(got, ref))
+
+
+def _dropped_last(a, got):
+    ref = minibatches(*_fresh(a))
+    return len(got) == len(ref) - 1 and all(_close(g[0], r[0]) for g, r in zip(got, ref))
+
+
+def _independent_shuffles(a, got):
+    X, Y, bs, rng = _fresh(a)
+    ox, oy = rng.permutation(X.shape[1]), rng.permutation(X.shape[1])
+    return _close(np.concatenate([g[0] for g in got], axis=1), X[:, ox]) and _close(
+        np.concatenate([g[1] for g in got], axis=1), Y[:, oy])
+
+
+_MINIBATCHES = Exercise(
+    id="06.minibatches",
+    title="Mini-batches",
+    function="minibatches",
+    points=3,
+    reference=minibatches,
+    tests=[
+        Test("m = 10, batch 4: batches of 4, 4 and 2", args=_batch_data(2, 10, 4, 0),
+             shows="X = np.arange(20.).reshape(2, 10), Y = [[0, 1, 0, 1, ...]], batch_size = 4, "
+                   "rng = np.random.default_rng(0)"),
+        Test("m = 12, batch 3: four full batches", args=_batch_data(3, 12, 3, 7),
+             shows="X = np.arange(36.).reshape(3, 12), Y = [[0, 1, 0, 1, ...]], batch_size = 3, "
+                   "rng = np.random.default_rng(7)"),
+        Test("batch larger than m: one batch", args=_batch_data(1, 5, 8, 3),
+             shows="X = np.arange(5.).reshape(1, 5), Y = [[0, 1, 0, 1, 0]], batch_size = 8, "
+                   "rng = np.random.default_rng(3)"),
+    ],
+    mistakes=[
+        Mistake("your batches are in the original order: shuffle first, with "
+                "order = rng.permutation(m), then cut X[:, order] and Y[:, order].", _unshuffled),
+        Mistake("the last, smaller batch is missing: when m is not a multiple of batch_size, "
+                "keep the remaining examples as a final batch.", _dropped_last),
+        Mistake("X and Y were shuffled with two different permutations, so examples and "
+                "labels no longer match: draw one permutation and index both with it.",
+                _independent_shuffles),
+        Mistake("examples are the columns: shuffle and cut along axis 1 (X[:, order]), "
+                "not the rows.",
+                lambda a, got: np.asarray(got[0][0]).shape[0] != a[0].shape[0]),
+    ],
+    hint="Draw order = rng.permutation(m) once (a single call, so the result matches the "
+         "seed), then return [(X[:, order][:, i:i + batch_size], the same for Y) for i in "
+         "range(0, m, batch_size)].",
+)
+
+
+def _step_args(rng):
+    params = {"W1": rng.standard_normal((3, 2)), "b1": np.zeros((3, 1)),
+              "W2": rng.standard_normal((1, 3)), "b2": np.ones((1, 1))}
+    grads = {key: rng.standard_normal(value.shape) for key, value in params.items()}
+    return params, grads, 0.1
+
+
+def _step_call(fn, params, grads, lr):
+    before = {key: value.copy() for key, value in params.items()}
+    new = fn(params, grads, lr)
+    unchanged = all(np.array_equal(before[key], params[key]) for key in params)
+    return tuple(np.asarray(new[key], dtype=float) for key in sorted(params)) + (unchanged,)
+
+
+def _step_ref(a, lr=None, sign=-1.0):
+    params, grads, step = a
+    step = step if lr is None else lr
+    return [params[k] + sign * step * grads[k] for k in sorted(params)]
+
+
+_SGD_STEP = Exercise(
+    id="06.sgd_step",
+    title="One SGD update",
+    function="sgd_step",
+    points=2,
+    reference=sgd_step,
+    tests=[
+        Test("two-layer params, lr = 0.1, inputs left unchanged", args=_step_args,
+             call=_step_call, seed=4,
+             shows="params W1 (3, 2), b1 (3, 1), W2 (1, 3), b2 (1, 1); grads of the same "
+                   "shapes; lr = 0.1 (returns the new W1, W2, b1, b2, and whether params is "
+                   "unchanged)"),
+        Test("one tensor, lr = 2", args=({"theta": np.array([1.0, -2.0])},
+                                         {"theta": np.array([0.5, 0.25])}, 2.0),
+             call=_step_call, shows="params = {'theta': [1, -2]}, grads = {'theta': [.5, .25]}, "
+                                    "lr = 2"),
+    ],
+    mistakes=[
+        Mistake("you changed the caller's params in place (W -= ...): build and return a new "
+                "dict, {key: params[key] - lr * grads[key] for key in params}.",
+                lambda a, got: got[-1] is False),
+        Mistake("you went uphill: the update subtracts, theta - lr * grad.",
+                lambda a, got: _close(got[:-1], _step_ref(a, sign=+1.0))),
+        Mistake("the learning rate is missing: theta - lr * grad.",
+                lambda a, got: _close(got[:-1], _step_ref(a, lr=1.0))),
+    ],
+    hint="Return a new dict with the same keys: params[key] - lr * grads[key].",
+)
+
+
+def _square(x):
+    return float(np.sum(np.asarray(x) ** 2))
+
+
+def _flat_bottom(x):
+    return float(max(0.0, abs(float(x)) - 1.0))
+
+
+def _one_min_nonconvex(x):
+    return float(x**2 + 3 * np.sin(x) ** 2)
+
+
+def _concave(x):
+    return float(-(x**2))
+
+
+def _rank_deficient(w):
+    # least squares with two identical features: a valley of minima along w1 + w2 = 2
+    w = np.asarray(w, dtype=float)
+    X = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    return float(np.mean((w @ X - 2.0 * X[0]) ** 2))
+
+
+def _bumped(x):
+    # convex x**2 plus a narrow bump at x = 0.25: the chord test fails at t = 1/4 only
+    return float(x**2 + np.exp(-200.0 * (x - 0.25) ** 2))
+
+
+_CONVEX = Exercise(
+    id="06.is_convex_on_segment",
+    title="The chord test of convexity",
+    function="is_convex_on_segment",
+    points=3,
+    reference=is_convex_on_segment,
+    tests=[
+        Test("x**2 on [-1, 2]: convex", args=(_square, -1.0, 2.0, 10),
+             shows="f(x) = x**2, a = -1, b = 2, n = 10"),
+        Test("max(0, |x| - 1) on [-3, 2.5]: convex", args=(_flat_bottom, -3.0, 2.5, 20),
+             shows="f(x) = max(0, |x| - 1), a = -3, b = 2.5, n = 20"),
+        Test("max(0, |x| - 1) on its flat bottom [-0.8, 0.9]: f equals its chord, convex",
+             args=(_flat_bottom, -0.8, 0.9, 10),
+             shows="f(x) = max(0, |x| - 1), a = -0.8, b = 0.9, n = 10"),
+        Test("x**2 + 3 sin(x)**2 on [0.5, 2.5]: not convex",
+             args=(_one_min_nonconvex, 0.5, 2.5, 20),
+             shows="f(x) = x**2 + 3 sin(x)**2, a = 0.5, b = 2.5, n = 20"),
+        Test("-x**2 on [0, 1]: not convex", args=(_concave, 0.0, 1.0, 4),
+             shows="f(x) = -x**2, a = 0, b = 1, n = 4"),
+        Test("x**2 plus a bump at 0.25, on [0, 1]: fails at t = 1/4, not at the midpoint",
+             args=(_bumped, 0.0, 1.0, 4),
+             shows="f(x) = x**2 + exp(-200 (x - 0.25)**2), a = 0, b = 1, n = 4"),
+        Test("least squares with a repeated feature, in 2-D: convex",
+             args=(_rank_deficient, np.array([3.0, -1.0]), np.array([-2.0, 4.0]), 10),
+             shows="f(w) = mean((w @ X - y)**2) with two equal rows in X, a = [3, -1], "
+                   "b = [-2, 4], n = 10"),
+    ],
+    mistakes=[
+        Mistake("-x**2 is concave, yet you said convex: the inequality looks reversed. f is "
+                "convex when f((1-t) a + t b) <= (1-t) f(a) + t f(b); a point ABOVE the chord "
+                "is a violation.",
+                lambda a, got: a[0] is _concave and got is True),
+        Mistake("on the flat bottom f equals its chord, and equality is allowed: the "
+                "definition says <=, not <. Use f(...) > chord + tolerance as the violation.",
+                lambda a, got: a[0] is _flat_bottom and a[1] > -1 and got is False),
+        Mistake("x**2 is convex but you said not: check the chord's weights. At the point "
+                "(1-t) a + t b the chord's height is (1-t) f(a) + t f(b), not t f(a) + "
+                "(1-t) f(b).",
+                lambda a, got: a[0] is _square and got is False),
+        Mistake("the bump at x = 0.25 sits above the chord at t = 1/4 only: test every "
+                "t = k/n for k = 0..n, not only the midpoint.",
+                lambda a, got: a[0] is _bumped and got is True),
+    ],
+    hint="For t in np.linspace(0, 1, n + 1), compare f((1 - t) * a + t * b) with "
+         "(1 - t) * f(a) + t * f(b) (plus a small tolerance); return False at the first "
+         "point above the chord, True if there is none. a and b may be arrays.",
+)
+
+EXERCISES = [_LOGISTIC, _MINIBATCHES, _SGD_STEP, _CONVEX]
