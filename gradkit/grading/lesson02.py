@@ -1,0 +1,298 @@
+"""Exercise specs of lesson 02, finite differences (``solutions/02_finite_differences.ipynb``).
+
+- ``02.forward_difference`` — ``(f(x + h) - f(x)) / h``, error O(h).
+- ``02.central_difference`` — ``(f(x + h) - f(x - h)) / (2h)``, error O(h²).
+- ``02.loglog_slope`` — the order ``p`` of a method, from measured errors
+  ``≈ C·h^p``: the least-squares slope of ``log(errors)`` against ``log(hs)``.
+- ``02.complex_step`` — ``Im f(x + i·h) / h``, exact to machine precision.
+
+The lesson's plots and its widget use one plain helper, :func:`step_errors`
+(the relative error of a difference at each step, computed in float64 or
+float32), on the functions of :data:`EXAMPLES`.
+"""
+
+import numpy as np
+
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = [
+    "EXAMPLES",
+    "EXERCISES",
+    "backward_difference",
+    "central_difference",
+    "complex_step",
+    "forward_difference",
+    "loglog_slope",
+    "step_errors",
+]
+
+
+def forward_difference(f, x, h):
+    return (f(x + h) - f(x)) / h
+
+
+def backward_difference(f, x, h):
+    return (f(x) - f(x - h)) / h
+
+
+def central_difference(f, x, h):
+    return (f(x + h) - f(x - h)) / (2 * h)
+
+
+def complex_step(f, x, h=1e-20):
+    return np.imag(f(x + 1j * h)) / h
+
+
+def loglog_slope(hs, errors):
+    return float(np.polyfit(np.log10(hs), np.log10(errors), 1)[0])
+
+
+def _cube(x):
+    return x**3
+
+
+def _dcube(x):
+    return 3 * x**2
+
+
+def _dtanh(x):
+    return 1 - np.tanh(x) ** 2
+
+
+EXAMPLES = {
+    "sin(x) at x = 1": (np.sin, np.cos, 1.0),
+    "exp(x) at x = 1": (np.exp, np.exp, 1.0),
+    "tanh(x) at x = 0.5": (np.tanh, _dtanh, 0.5),
+    "x**3 at x = 2": (_cube, _dcube, 2.0),
+}
+"""name -> (f, its exact derivative, the point): the functions of the lesson's widget."""
+
+_DIFFERENCES = {
+    "forward": forward_difference,
+    "backward": backward_difference,
+    "central": central_difference,
+    "complex": complex_step,
+}
+
+
+def step_errors(f, dfdx, x, hs, method="central", dtype="float64"):
+    """Relative error of a difference of ``f`` at ``x``, one per step in ``hs``.
+
+    Everything (``x``, the steps, ``f``'s values, the difference) is computed
+    in ``dtype``, so float32 shows its own round-off; the exact derivative is
+    taken in float64. (``gradkit.numerical_gradient`` always differences
+    float64 copies, so it cannot draw the float32 curve.)
+
+    Parameters
+    ----------
+    f, dfdx : callable
+        The function and its exact derivative, vectorized over numpy arrays
+        (``np.sin``, ``np.cos``, ...). ``f`` must keep the dtype of its input.
+    x : float
+        The point; ``dfdx(x)`` must not be 0.
+    hs : array_like of shape (k,)
+        The steps.
+    method : {"forward", "backward", "central", "complex"}
+    dtype : {"float64", "float32"} or numpy float dtype
+
+    Returns
+    -------
+    ndarray of shape (k,)
+        ``|difference - f'(x)| / |f'(x)|`` in float64.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, a non-float dtype, or ``f'(x) = 0``.
+
+    Examples
+    --------
+    >>> err = step_errors(np.sin, np.cos, 1.0, [1e-2, 1e-3], "forward")
+    >>> bool(9 < err[0] / err[1] < 11)  # O(h): ten times smaller step, ten times smaller error
+    True
+    """
+    if method not in _DIFFERENCES:
+        raise ValueError(f"method={method!r}: choose one of {', '.join(map(repr, _DIFFERENCES))}")
+    dtype = np.dtype(dtype)
+    if dtype.kind != "f":
+        raise ValueError(
+            f"dtype={dtype.name!r}: choose a float dtype such as 'float64' or 'float32'")
+    exact = float(dfdx(float(x)))
+    if exact == 0:
+        raise ValueError(
+            f"f'({x}) = 0: a relative error needs a nonzero derivative; pick another x")
+    # Arrays, not scalars: numpy keeps an array's dtype through every operation.
+    steps = np.asarray(hs, dtype=dtype).reshape(-1)
+    xs = np.full(steps.shape, x, dtype=dtype)
+    approx = np.asarray(_DIFFERENCES[method](f, xs, steps), dtype=np.float64)
+    return np.abs(approx - exact) / abs(exact)
+
+
+def _square(x):
+    return x**2
+
+
+def _close(a, b, rtol=1e-6):
+    a, b = np.asarray(a), np.asarray(b)
+    if np.iscomplexobj(a) != np.iscomplexobj(b) or a.shape != b.shape:
+        return False
+    return bool(np.allclose(a, b, rtol=rtol, atol=0.0))
+
+
+_X3 = np.array([-1.0, 0.5, 2.0])
+
+_FORWARD = Exercise(
+    id="02.forward_difference",
+    title="The forward difference",
+    function="forward_difference",
+    points=2,
+    reference=forward_difference,
+    tests=[
+        Test("sin at x = 1, h = 1e-3", args=(np.sin, 1.0, 1e-3),
+             shows="f = np.sin, x = 1.0, h = 1e-3"),
+        Test("exp at x = 0, h = 0.1", args=(np.exp, 0.0, 0.1),
+             shows="f = np.exp, x = 0.0, h = 0.1"),
+        Test("x**3 on an array of x, h = 0.01", args=(_cube, _X3, 0.01),
+             shows="f(x) = x**3, x = np.array([-1., 0.5, 2.]), h = 0.01"),
+    ],
+    mistakes=[
+        Mistake("you used both neighbours: that is the central difference of the next "
+                "exercise; here use only f(x + h) and f(x).",
+                lambda a, got: _close(got, central_difference(*a))),
+        Mistake("you stepped back to x - h; the forward difference steps forward: "
+                "(f(x + h) - f(x)) / h.",
+                lambda a, got: _close(got, backward_difference(*a))),
+        Mistake("you forgot to divide by h.",
+                lambda a, got: _close(got, a[0](a[1] + a[2]) - a[0](a[1]))),
+        Mistake("you divided by 2h; the points x and x + h are h apart.",
+                lambda a, got: _close(got, forward_difference(*a) / 2)),
+        Mistake("the sign is flipped: subtract f(x) from f(x + h).",
+                lambda a, got: _close(got, -forward_difference(*a))),
+    ],
+    hint="Evaluate f at x + h and at x, subtract, divide by h; call f rather than writing a "
+         "formula for one function.",
+)
+
+_ONE_SIDED = ("you computed a one-sided difference: your error shrinks like h, not h². "
+              "Use both neighbours, (f(x + h) - f(x - h)) / (2h), so the h·f''/2 terms cancel.")
+
+_CENTRAL = Exercise(
+    id="02.central_difference",
+    title="The central (two-sided) difference",
+    function="central_difference",
+    points=3,
+    reference=central_difference,
+    tests=[
+        Test("sin at x = 1, h = 0.1", args=(np.sin, 1.0, 0.1),
+             shows="f = np.sin, x = 1.0, h = 0.1"),
+        Test("exp at x = 0, h = 0.25", args=(np.exp, 0.0, 0.25),
+             shows="f = np.exp, x = 0.0, h = 0.25"),
+        Test("x**3 on an array of x, h = 0.01", args=(_cube, _X3, 0.01),
+             shows="f(x) = x**3, x = np.array([-1., 0.5, 2.]), h = 0.01"),
+        Test("x**2 at x = 3, h = 2: exact for any h", args=(_square, 3.0, 2.0),
+             shows="f(x) = x**2, x = 3.0, h = 2.0"),
+    ],
+    mistakes=[
+        Mistake(_ONE_SIDED, lambda a, got: _close(got, forward_difference(*a))),
+        Mistake(_ONE_SIDED, lambda a, got: _close(got, backward_difference(*a))),
+        Mistake("you divided by h: x - h and x + h are 2h apart, so divide by 2h "
+                "(your values are twice too large).",
+                lambda a, got: _close(got, 2 * central_difference(*a))),
+        Mistake("you forgot to divide by 2h.",
+                lambda a, got: _close(got, a[0](a[1] + a[2]) - a[0](a[1] - a[2]))),
+        Mistake("the sign is flipped: it is f(x + h) - f(x - h).",
+                lambda a, got: _close(got, -central_difference(*a))),
+    ],
+    hint="Evaluate f at x + h and at x - h, subtract, divide by the distance 2h between them.",
+)
+
+
+def _fwd_errors_of_sin():
+    hs = np.logspace(-4, -1, 7)
+    return hs, np.abs(forward_difference(np.sin, 1.0, hs) - np.cos(1.0))
+
+
+def _noisy_power_law(rng):
+    hs = np.logspace(-6, -1, 11)
+    return hs, 0.5 * hs**2 * np.exp(0.3 * rng.standard_normal(hs.size))
+
+
+def _endpoints(a):
+    hs, errors = np.log10(a[0]), np.log10(a[1])
+    return (errors[-1] - errors[0]) / (hs[-1] - hs[0])
+
+
+_SLOPE = Exercise(
+    id="02.loglog_slope",
+    title="The order of a method from a log-log plot",
+    function="loglog_slope",
+    points=3,
+    reference=loglog_slope,
+    tests=[
+        Test("errors = 3 h² exactly", args=(np.array([1e-1, 1e-2, 1e-3]), 3 * np.array(
+            [1e-1, 1e-2, 1e-3]) ** 2), shows="hs = [0.1, 0.01, 0.001], errors = 3 * hs**2"),
+        Test("measured forward-difference errors of sin at x = 1", args=_fwd_errors_of_sin(),
+             shows="hs = np.logspace(-4, -1, 7), errors of forward_difference(np.sin, 1.0, hs)"),
+        Test("errors = 0.5 h² with random scatter", args=_noisy_power_law, seed=2,
+             shows="hs = np.logspace(-6, -1, 11), errors = 0.5 * hs**2 * exp(0.3 * noise)"),
+    ],
+    mistakes=[
+        Mistake("return the slope only: np.polyfit(x, y, 1) returns [slope, intercept].",
+                lambda a, got: np.size(got) == 2),
+        Mistake("you fitted log(hs) against log(errors); fit log(errors) as a function of "
+                "log(hs), so the slope is p in errors ≈ C·h^p.",
+                lambda a, got: _close(got, 1 / loglog_slope(*a), 1e-4)),
+        Mistake("you used only the first and last points; fit a straight line through all "
+                "points by least squares (np.polyfit with deg=1), so one noisy point matters less.",
+                lambda a, got: _close(got, _endpoints(a), 1e-4)),
+        Mistake("take the logarithm of both hs and errors before fitting: on a log-log plot "
+                "a power law C·h^p is a straight line of slope p.",
+                lambda a, got: not 0.5 < float(got) < 5),
+    ],
+    hint="Fit y = p·x + c with x = log10(hs) and y = log10(errors) (np.polyfit(x, y, 1)) "
+         "and return p as a float.",
+)
+
+def _step(args):
+    return args[2] if len(args) > 2 else 1e-20
+
+
+def _at_complex_point(args):
+    return args[0](args[1] + 1j * _step(args))
+
+
+_COMPLEX = Exercise(
+    id="02.complex_step",
+    title="The complex step",
+    function="complex_step",
+    points=2,
+    reference=complex_step,
+    tests=[
+        Test("sin at x = 1 with the default h = 1e-20", args=(np.sin, 1.0),
+             shows="f = np.sin, x = 1.0 (h left at its default)"),
+        Test("exp on an array of x, default h", args=(np.exp, _X3),
+             shows="f = np.exp, x = np.array([-1., 0.5, 2.])"),
+        Test("x**3 at x = 2 with a large h = 0.1", args=(_cube, 2.0, 0.1),
+             shows="f(x) = x**3, x = 2.0, h = 0.1 (the answer is 3x² - h² = 11.99)"),
+    ],
+    mistakes=[
+        Mistake("your result is complex: return the imaginary part divided by h, "
+                "np.imag(f(x + 1j * h)) / h, a real number.",
+                lambda a, got: np.iscomplexobj(got)),
+        Mistake("divide the imaginary part by h.",
+                lambda a, got: _close(got, np.imag(_at_complex_point(a)))),
+        Mistake("you got 0: the step must be imaginary, f(x + 1j * h), not f(x + h); "
+                "with h = 1e-20 a real step does not even change x.",
+                lambda a, got: bool(np.all(np.asarray(got) == 0))),
+        Mistake("that is a real finite difference; the complex step evaluates f once at "
+                "x + 1j * h and needs no subtraction: np.imag(f(x + 1j * h)) / h.",
+                lambda a, got: _close(got, forward_difference(a[0], a[1], _step(a)))),
+        Mistake("you took the real part; the derivative is in the imaginary part, "
+                "np.imag(f(x + 1j * h)) / h.",
+                lambda a, got: _close(got, np.real(_at_complex_point(a)) / _step(a))),
+    ],
+    hint="Evaluate f once at the complex point x + 1j*h and return np.imag(...) / h; use the "
+         "h you are given.",
+)
+
+EXERCISES = [_FORWARD, _CENTRAL, _SLOPE, _COMPLEX]

@@ -1,0 +1,238 @@
+"""Lesson 02 specs: references pass, hints name the mistakes, the V-curve helper measures truly.
+
+``step_errors`` is the logic behind the lesson's figures and widget: its
+slopes, its best steps in float64 and float32 and its complex step are
+checked against the theory here, and every combination the widget offers is
+drawn headless. A real ``gradkit grade`` run gives the solution full marks.
+"""
+
+import copy
+import itertools
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.grading import check, exercises_for_lesson
+from gradkit.grading import lesson02 as spec
+from gradkit.grading.grader import Grader
+
+matplotlib.use("Agg")
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "02_finite_differences.ipynb"
+LESSON = ROOT / "lessons" / "02_finite_differences.ipynb"
+
+
+def _hints(exercise_id, answer):
+    result = check(exercise_id, answer)
+    assert result.status == "failed", repr(result)
+    return [o.hint for o in result.outcomes if o.status == "fail"]
+
+
+@pytest.mark.parametrize("exercise", exercises_for_lesson("02"), ids=lambda e: e.id)
+def test_reference_solution_passes_its_own_public_checks(exercise):
+    assert check(exercise.id, exercise.reference).status == "passed"
+
+
+@pytest.mark.parametrize("one_sided", [spec.forward_difference, spec.backward_difference])
+def test_a_one_sided_central_difference_is_told_its_error_shrinks_like_h(one_sided):
+    hints = _hints("02.central_difference", one_sided)
+    assert len(hints) == 4
+    assert all("your error shrinks like h, not h²" in h for h in hints), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda f, x, h: (f(x + h) - f(x - h)) / h, "divide by 2h"),
+    (lambda f, x, h: f(x + h) - f(x - h), "forgot to divide by 2h"),
+    (lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h), "sign is flipped"),
+])
+def test_other_central_difference_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("02.central_difference", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (spec.central_difference, "central difference of the next exercise"),
+    (spec.backward_difference, "stepped back to x - h"),
+    (lambda f, x, h: f(x + h) - f(x), "forgot to divide by h"),
+    (lambda f, x, h: (f(x + h) - f(x)) / (2 * h), "divided by 2h"),
+    (lambda f, x, h: (f(x) - f(x + h)) / h, "sign is flipped"),
+])
+def test_forward_difference_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("02.forward_difference", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def _polyfit_slope(x, y):
+    return float(np.polyfit(x, y, 1)[0])
+
+
+@pytest.mark.parametrize(("wrong", "hint", "every_test"), [
+    (lambda hs, e: np.polyfit(np.log10(hs), np.log10(e), 1), "slope only", True),
+    (lambda hs, e: _polyfit_slope(np.log10(e), np.log10(hs)), "log(errors) as a function", False),
+    (lambda hs, e: (np.log(e[-1]) - np.log(e[0])) / (np.log(hs[-1]) - np.log(hs[0])),
+     "only the first and last points", True),
+    (lambda hs, e: _polyfit_slope(hs, e), "logarithm of both", True),
+])
+def test_loglog_slope_mistakes_get_their_hint(wrong, hint, every_test):
+    hints = _hints("02.loglog_slope", wrong)
+    matching = [hint in h for h in hints]
+    assert all(matching) if every_test else any(matching), hints
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda f, x, h=1e-20: f(x + 1j * h) / h, "your result is complex"),
+    (lambda f, x, h=1e-20: np.imag(f(x + h)) / h, "the step must be imaginary"),
+    (lambda f, x, h=1e-20: np.real(f(x + 1j * h)) / h, "you took the real part"),
+    (lambda f, x, h=1e-20: np.imag(f(x + 1j * h)), "divide the imaginary part by h"),
+])
+def test_complex_step_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("02.complex_step", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def test_a_real_finite_difference_is_not_a_complex_step():
+    hints = _hints("02.complex_step", lambda f, x, h=1e-20: (f(x + h) - f(x)) / h)
+    assert any("real finite difference" in h for h in hints), hints
+
+
+@pytest.mark.parametrize("name", list(spec.EXAMPLES))
+def test_every_example_derivative_matches_the_complex_step(name):
+    f, dfdx, x0 = spec.EXAMPLES[name]
+    # an independent oracle: the complex step is exact to rounding for these analytic f
+    assert dfdx(x0) == pytest.approx(np.imag(f(x0 + 1e-30j)) / 1e-30, rel=1e-14)
+
+
+@pytest.mark.parametrize(("method", "order"), [("forward", 1), ("backward", 1), ("central", 2)])
+@pytest.mark.parametrize("name", list(spec.EXAMPLES))
+def test_measured_orders_are_the_taylor_orders(method, order, name):
+    f, dfdx, x0 = spec.EXAMPLES[name]
+    hs = np.logspace(-4, -2, 9)  # truncation dominates round-off here, in float64
+    if name.startswith("x**3") and method == "central":
+        hs = np.logspace(-3, -1, 9)  # its error 1·h² is exact: keep it above round-off
+    slope = spec.loglog_slope(hs, spec.step_errors(f, dfdx, x0, hs, method))
+    assert slope == pytest.approx(order, abs=0.05)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("method", ["forward", "central"])
+def test_the_v_curve_bottoms_out_near_the_predicted_step(method, dtype):
+    hs = np.logspace(-16, -1, 151)
+    points = np.linspace(0.5, 1.5, 41)
+    errors = np.median([spec.step_errors(np.sin, np.cos, x, hs, method, dtype)
+                        for x in points], axis=0)
+    best = hs[np.argmin(errors)]
+    predicted = gk.numgrad.default_step(method, np.dtype(dtype))  # eps^(1/(p+1))
+    assert predicted / 4 < best < predicted * 4
+    eps = np.finfo(dtype).eps
+    floor = np.sqrt(eps) if method == "forward" else eps ** (2 / 3)
+    assert floor / 30 < errors.min() < floor * 30
+
+
+def test_float32_errors_are_computed_in_float32():
+    hs = [1e-3]
+    e64 = spec.step_errors(np.sin, np.cos, 1.0, hs, "central", "float64")[0]
+    e32 = spec.step_errors(np.sin, np.cos, 1.0, hs, "central", np.float32)[0]
+    assert e64 == pytest.approx(1e-6 / 6 * np.cos(1.0) / np.cos(1.0), rel=1e-3)  # h²/6 f'''/f'
+    assert e32 > 10 * e64  # float32 round-off, eps/h ~ 1e-4, swamps the truncation
+    # below float32's spacing near 1 the step vanishes: x + h == x, the difference is 0
+    assert spec.step_errors(np.sin, np.cos, 1.0, [1e-9], "forward", "float32")[0] == 1.0
+
+
+def test_the_complex_step_has_no_round_off_v():
+    hs = np.logspace(-300, -9, 30)
+    errors = spec.step_errors(np.sin, np.cos, 1.0, hs, "complex")
+    assert errors.max() <= 2 * np.finfo(float).eps
+    assert spec.step_errors(np.sin, np.cos, 1.0, [1e-2], "complex")[0] == pytest.approx(
+        1e-4 / 6, rel=1e-3)  # the O(h²) term, h²/6 f'''/f' with f''' = -cos
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"method": "sideways"}, "method='sideways': choose one of"),
+    ({"dtype": "int64"}, "choose a float dtype"),
+])
+def test_step_errors_refuses_bad_arguments(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        spec.step_errors(np.sin, np.cos, 1.0, [1e-3], **kwargs)
+
+
+def test_step_errors_needs_a_nonzero_derivative():
+    with pytest.raises(ValueError, match="needs a nonzero derivative"):
+        spec.step_errors(spec._cube, spec._dcube, 0.0, [1e-3])
+
+
+def _notebook_namespace():
+    """The solution's setup cell and the cells that define the widget, run headless."""
+    nb = nbformat.read(SOLUTION, as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    wanted = [code[0]] + [s for s in code if "def draw_step_errors" in s
+                          or "def plot_step_errors" in s]
+    assert len(wanted) == 3, "setup, draw_step_errors and the widget cell"
+    ns = {}
+    for source in wanted:
+        exec(compile(source, "<notebook cell>", "exec"), ns)
+    return ns, wanted[-1]
+
+
+def test_the_widget_offers_function_method_and_dtype_and_draws_every_choice():
+    import matplotlib.pyplot as plt
+
+    ns, widget_cell = _notebook_namespace()
+    assert "widgets.interact(plot_step_errors" in widget_cell
+    for option in ("function=list(EXAMPLES)", '"complex"', '"float32"'):
+        assert option in widget_cell
+    methods = ["forward", "backward", "central", "complex"]
+    for function, method, dtype in itertools.product(spec.EXAMPLES, methods,
+                                                     ["float64", "float32"]):
+        ns["plot_step_errors"](function, method, dtype)
+        plt.close("all")
+
+
+def test_the_widget_cell_is_not_compared_by_nbval():
+    nb = nbformat.read(SOLUTION, as_version=4)
+    cells = [c for c in nb.cells if "widgets.interact(" in c.source]
+    assert len(cells) == 1
+    assert "nbval-ignore-output" in cells[0].metadata.get("tags", [])
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lesson02")
+    solution = nbformat.read(SOLUTION, as_version=4)
+    one_sided = copy.deepcopy(solution)
+    for cell in one_sided.cells:
+        if "def central_difference" in cell.source:
+            cell.source = ("def central_difference(f, x, h):\n"
+                           "    return (f(x + h) - f(x)) / h\n")
+    paths = {"correct": folder / "correct_02_finite_differences.ipynb",
+             "one_sided": folder / "one_sided_02_finite_differences.ipynb",
+             "unanswered": folder / "02_finite_differences.ipynb"}
+    nbformat.write(solution, paths["correct"])
+    nbformat.write(one_sided, paths["one_sided"])
+    nbformat.write(nbformat.read(LESSON, as_version=4), paths["unanswered"])
+    grader = Grader(ROOT / "solutions", timeout=20.0)
+    return {name: grader.grade(path) for name, path in paths.items()}
+
+
+def test_grader_gives_the_solution_full_marks(graded):
+    sub = graded["correct"]
+    assert sub.error is None and not sub.cell_errors, sub.cell_errors
+    assert sub.score == sub.max_score == 10
+
+
+def test_grader_scores_a_one_sided_central_difference_zero_with_the_hint(graded):
+    sub = graded["one_sided"]
+    assert sub.exercise_scores() == {"02.forward_difference": 2, "02.central_difference": 0,
+                                     "02.loglog_slope": 3, "02.complex_step": 2}
+    outputs = [t.output for t in sub.tests if t.exercise == "02.central_difference"]
+    assert all("your error shrinks like h, not h²" in o for o in outputs), outputs
+
+
+def test_grader_scores_the_unanswered_lesson_zero(graded):
+    sub = graded["unanswered"]
+    assert sub.error is None and sub.score == 0
+    assert all("not answered yet" in t.output for t in sub.tests)

@@ -1,0 +1,224 @@
+"""Lesson 03 specs: references pass, hints name the mistakes, the N-D check is fair and general.
+
+``gradient_check_n`` is graded on numbers that round-off makes differ between
+correct implementations, so two other correct implementations must pass every
+public test, and each typical wrong one must fail with its hint. The
+reference is cross-checked against gradkit's own numerical gradient on nets
+of one to four layers and on arbitrary parameter names. A real ``gradkit
+grade`` run gives the solution full marks.
+"""
+
+import copy
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import gradkit as gk
+from gradkit.grading import check, exercises_for_lesson
+from gradkit.grading import lesson03 as spec
+from gradkit.grading.grader import Grader
+from gradkit.params import dict_to_vector, vector_to_dict
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "03_gradient_checking.ipynb"
+LESSON = ROOT / "lessons" / "03_gradient_checking.ipynb"
+
+
+def _hints(exercise_id, answer):
+    result = check(exercise_id, answer)
+    assert result.status == "failed", repr(result)
+    return [o.hint for o in result.outcomes if o.status == "fail"]
+
+
+@pytest.mark.parametrize("exercise", exercises_for_lesson("03"), ids=lambda e: e.id)
+def test_reference_solution_passes_its_own_public_checks(exercise):
+    assert check(exercise.id, exercise.reference).status == "passed"
+
+
+def _norm(v):
+    return np.linalg.norm(v)
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda a, n: _norm(a - n), "that is the absolute difference"),
+    (lambda a, n: _norm(a - n) / _norm(a), "divide by the sum of both norms"),
+    (lambda a, n: _norm(a - n) ** 2 / (_norm(a) ** 2 + _norm(n) ** 2), "not squared norms"),
+])
+def test_relative_error_mistakes_get_their_hint(wrong, hint):
+    with np.errstate(invalid="ignore"):  # the both-zero test divides 0 by 0
+        result = check("03.relative_error", wrong)
+    # both zero: 0/0; opposite gradients: these mistakes all give 2, the hints cannot tell
+    failed = [o for o in result.outcomes if o.status == "fail"
+              and "both zero" not in o.name and "opposite" not in o.name]
+    assert failed and all(hint in o.hint for o in failed), [o.hint for o in failed]
+
+
+def test_relative_error_of_two_zeros_must_be_zero_not_nan():
+    with np.errstate(invalid="ignore"):
+        hints = _hints("03.relative_error", lambda a, n: _norm(a - n) / (_norm(a) + _norm(n)))
+    assert hints == ["when both gradients are zero, 0/0 is nan: return 0.0 in that case."]
+
+
+def _flat_check(cost, params, grads, epsilon=1e-7, method="central", scale=1.0,
+                grad_order=None, fixed_epsilon=None):
+    """gradient_check_n written another way, with switches for typical mistakes."""
+    eps = fixed_epsilon or epsilon
+    theta, spec_ = dict_to_vector(params)
+    names = grad_order(grads) if grad_order else spec_.names
+    grad = np.concatenate([np.ravel(grads[name]) for name in names])
+    approx = np.empty_like(theta)
+    J0 = cost(params)
+    for i, e in enumerate(np.eye(theta.size)):
+        J_plus = cost(vector_to_dict(theta + eps * e, spec_))
+        if method == "central":
+            approx[i] = (J_plus - cost(vector_to_dict(theta - eps * e, spec_))) / (2 * eps)
+        else:
+            approx[i] = (J_plus - J0) / eps
+    return spec.relative_error(grad, scale * approx)
+
+
+def _in_place_restored(cost, params, grads, epsilon=1e-7):
+    """Another correct implementation: perturb the caller's arrays and restore them."""
+    approx, grad = [], []
+    for name, value in params.items():
+        for index in np.ndindex(value.shape):
+            old = value[index]
+            try:
+                value[index] = old + epsilon
+                J_plus = cost(params)
+                value[index] = old - epsilon
+                J_minus = cost(params)
+            finally:
+                value[index] = old
+            approx.append((J_plus - J_minus) / (2 * epsilon))
+            grad.append(grads[name][index])
+    return spec.relative_error(np.array(grad), np.array(approx))
+
+
+@pytest.mark.parametrize("answer", [_flat_check, _in_place_restored], ids=["flat", "in_place"])
+def test_other_correct_implementations_pass_every_public_test(answer):
+    assert check("03.gradient_check_n", answer).status == "passed"
+
+
+def _in_place_never_restored(cost, params, grads, epsilon=1e-7):
+    approx = []
+    for value in params.values():
+        for index in np.ndindex(value.shape):
+            value[index] += epsilon
+            J_plus = cost(params)
+            value[index] -= 2 * epsilon
+            approx.append((J_plus - cost(params)) / (2 * epsilon))
+    return spec.relative_error(dict_to_vector(grads, dict_to_vector(params)[1])[0],
+                               np.array(approx))
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda c, p, g, epsilon=1e-7: _flat_check(c, p, g, epsilon, method="forward"),
+     "your error shrinks like epsilon, not epsilon²"),
+    (lambda c, p, g, epsilon=1e-7: _flat_check(c, p, g, epsilon, scale=2.0), "2 * epsilon"),
+    (lambda c, p, g, epsilon=1e-7: _flat_check(c, p, g, epsilon, fixed_epsilon=1e-7),
+     "use the epsilon you are given"),
+    (lambda c, p, g, epsilon=1e-7: _flat_check(c, p, g, epsilon, grad_order=list),
+     "flatten grads in the order of params"),
+    (_in_place_never_restored, "your check changed params"),
+    (lambda c, p, g, epsilon=1e-7: np.zeros(3), "return one number"),
+])
+def test_gradient_check_n_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("03.gradient_check_n", wrong)
+    assert hints and any(hint in h for h in hints), hints
+
+
+def test_an_absolute_difference_is_told_to_divide_by_the_norms():
+    def absolute(cost, params, grads, epsilon=1e-7):
+        theta, spec_ = dict_to_vector(params)
+        numeric = dict_to_vector(gk.numerical_gradient(cost, params, h=epsilon))[0]
+        return float(np.linalg.norm(dict_to_vector(grads, spec_)[0] - numeric))
+
+    hints = _hints("03.gradient_check_n", absolute)
+    assert any("divide ‖grad − gradapprox‖ by ‖grad‖ + ‖gradapprox‖" in h for h in hints)
+
+
+@pytest.mark.parametrize("dims", [[3, 1], [3, 4, 1], [3, 4, 3, 1], [2, 5, 4, 3, 2]])
+def test_gradient_check_n_agrees_with_gradkit_on_nets_of_any_depth(dims, rng):
+    cost, params, grads = spec._net(rng, dims)
+    before = {name: value.copy() for name, value in params.items()}
+    assert spec.gradient_check_n(cost, params, grads) < 1e-6
+    assert all(np.array_equal(params[name], before[name]) for name in params)
+    wrong = dict(grads, b1=3 * grads["b1"])
+    expected = gk.relative_error(wrong, gk.numerical_gradient(cost, params, h=1e-7))
+    assert spec.gradient_check_n(cost, params, wrong) == pytest.approx(expected, rel=1e-4)
+
+
+def test_gradient_check_n_takes_any_names_and_key_order(rng):
+    X = rng.standard_normal((2, 7))
+    y = rng.standard_normal(7)
+
+    def cost(p):  # linear regression, parameters named freely
+        return 0.5 * np.mean((p["slope"] @ X + p["offset"] - y) ** 2)
+
+    params = {"slope": rng.standard_normal(2), "offset": np.array(0.3)}
+    r = params["slope"] @ X + params["offset"] - y
+    grads = {"offset": np.array(np.mean(r)), "slope": X @ r / 7}  # keys in another order
+    assert spec.gradient_check_n(cost, params, grads) < 1e-7
+    assert spec.gradient_check_n(cost, params, dict(grads, offset=-grads["offset"])) > 1e-2
+
+
+@pytest.mark.parametrize(("wrong", "hint"), [
+    (lambda g, n: [spec.relative_error(g[k], n[k]) for k in g], "list of pairs"),
+    (lambda g, n: [(k, gk.relative_error(g, n)) for k in g], "each tensor its own"),
+    (lambda g, n: [(k, spec.relative_error(g[k], n[k])) for k in sorted(g)], "order of grads"),
+])
+def test_per_tensor_errors_mistakes_get_their_hint(wrong, hint):
+    hints = _hints("03.per_tensor_errors", wrong)
+    assert hints and all(hint in h for h in hints), hints
+
+
+def test_a_flipped_small_tensor_hides_in_the_global_error(rng):
+    grads = {"W": rng.standard_normal((20, 20)), "b": 1e-3 * rng.standard_normal((20, 1))}
+    numeric = {name: g * (1 + 1e-10 * rng.standard_normal(g.shape)) for name, g in grads.items()}
+    flipped = dict(grads, b=-grads["b"])
+    errors = dict(spec.per_tensor_errors(flipped, numeric))
+    assert errors["b"] == pytest.approx(1.0) and errors["W"] < 1e-9
+    assert gk.relative_error(flipped, numeric) < 1e-3  # "look closer" at most, globally
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("lesson03")
+    solution = nbformat.read(SOLUTION, as_version=4)
+    one_sided = copy.deepcopy(solution)
+    for cell in one_sided.cells:
+        if "def gradient_check_n" in cell.source:
+            cell.source = cell.source.replace(
+                "J_minus = cost(vector_to_dict(theta_minus, spec))", "J_minus = cost(params)"
+            ).replace("(J_plus - J_minus) / (2 * epsilon)", "(J_plus - J_minus) / epsilon")
+    paths = {"correct": folder / "correct_03_gradient_checking.ipynb",
+             "one_sided": folder / "one_sided_03_gradient_checking.ipynb",
+             "unanswered": folder / "03_gradient_checking.ipynb"}
+    nbformat.write(solution, paths["correct"])
+    nbformat.write(one_sided, paths["one_sided"])
+    nbformat.write(nbformat.read(LESSON, as_version=4), paths["unanswered"])
+    grader = Grader(ROOT / "solutions", timeout=20.0)
+    return {name: grader.grade(path) for name, path in paths.items()}
+
+
+def test_grader_gives_the_solution_full_marks(graded):
+    sub = graded["correct"]
+    assert sub.error is None and not sub.cell_errors, sub.cell_errors
+    assert sub.score == sub.max_score == 10
+
+
+def test_grader_takes_off_only_the_epsilon_test_from_a_one_sided_check(graded):
+    sub = graded["one_sided"]
+    failed = [t for t in sub.tests if t.score == 0]
+    assert [t.name for t in failed] == [
+        "03.gradient_check_n: epsilon = 1e-2 is used (truncation error shows)"]
+    assert "shrinks like epsilon, not epsilon²" in failed[0].output
+
+
+def test_grader_scores_the_unanswered_lesson_zero(graded):
+    sub = graded["unanswered"]
+    assert sub.error is None and sub.score == 0
+    assert all("not answered yet" in t.output for t in sub.tests)
