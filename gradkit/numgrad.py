@@ -189,10 +189,10 @@ class Evaluator:
                 self.work[name][...] = old
 
 
-def _steps(x, h, method):
+def _steps(x, h, method, dtype=np.float64):
     """Per-entry steps: ``h·max(1, |x|)`` when h is None, else the given h."""
     if h is None:
-        return default_step(method) * np.maximum(1.0, np.abs(x.real))
+        return default_step(method, dtype) * np.maximum(1.0, np.abs(x.real))
     h = float(h)
     if not h > 0:
         raise ValueError(f"h must be a positive step, got {h}")
@@ -334,13 +334,13 @@ def directional_derivative(f, params, direction, h=None, method="central"):
     return norm * along_unit(ev, unit, t, method)[0]
 
 
-def direction_step(params, unit, h, method):
+def direction_step(params, unit, h, method, dtype=np.float64):
     """Step along a unit direction: like one entry's step, scaled by the rms of x."""
     if h is not None:
         return float(h)
     sq = sum(float(np.sum(np.abs(params[n]) ** 2)) for n in unit)
     size = sum(params[n].size for n in unit)
-    return default_step(method) * max(1.0, np.sqrt(sq / max(size, 1)))
+    return default_step(method, dtype) * max(1.0, np.sqrt(sq / max(size, 1)))
 
 
 def along_unit(ev, unit, t, method, f0=None):

@@ -63,6 +63,7 @@ class TensorResult:
     scale: "float | None" = None
     worst: list = field(default_factory=list)
     kinks: int = 0
+    resolved: bool = True  # False: passed only because the error is within f's round-off
 
     @property
     def estimated(self):
@@ -142,6 +143,8 @@ class GradientReport:
             status = "ok" if t.passed else "FAIL"
             if t.passed and t.kinks:
                 status = "ok (kink)"
+            if t.passed and not t.resolved:
+                status = "unresolved"
             err = ("~" if t.estimated else "") + _fmt(t.relative_error)
             scale = "" if t.scale is None else f"{t.scale:.4g}"
             worst = "" if t.passed else "; ".join(
@@ -185,6 +188,8 @@ class GradientReport:
             parts.append("</tr></thead><tbody>")
             for row in self._rows():
                 style = "" if row[-1].startswith("ok") else " style='color:#cf222e'"
+                if row[-1] == "unresolved":
+                    style = " style='color:#9a6700'"
                 parts.append(f"<tr{style}>" + "".join(f"<td>{esc(str(c))}</td>" for c in row)
                              + "</tr>")
             parts.append("</tbody></table>")

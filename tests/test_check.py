@@ -444,3 +444,24 @@ def test_bad_arguments_get_a_clear_error(kwargs, params, f, error, match):
     f = f or (lambda v: float(np.sum(v**2)))
     with pytest.raises(error, match=match):
         gk.check_gradients(f, x, 2 * x.real, **kwargs)
+
+
+def test_a_cost_that_cannot_resolve_the_gradient_is_inconclusive_not_passed(rng):
+    p, X, Y = problem(rng)
+    g = backward(p, X, Y, bug="sign")
+    noisy = lambda q: cost_fn(X, Y)(q) + 1e9  # noqa: E731  its round-off swamps the gradient
+    report = gk.check_gradients(noisy, p, g)
+    assert report.verdict == "inconclusive" and not report.passed
+    assert "low_precision" in report.kinds() and "cannot tell" in str(report)
+    assert gk.check_gradients(cost_fn(X, Y), p, g).verdict == "fail"  # resolvable: fails
+
+
+def test_a_float32_cost_still_fails_a_wrong_gradient(rng):
+    p, X, Y = problem(rng)
+    X32, Y32 = X.astype(np.float32), Y.astype(np.float32)
+
+    def f32(q):
+        return np.float32(forward({k: v.astype(np.float32) for k, v in q.items()}, X32, Y32)[0])
+
+    report = gk.check_gradients(f32, p, backward(p, X, Y, bug="sign"))
+    assert report.verdict == "fail" and report.relative_error <= 1.0
