@@ -1,0 +1,321 @@
+"""Exercise specs of lesson 07, the capstone (``solutions/07_capstone.ipynb``).
+
+The notebook gives a complete training script for a 2-16-16-1 ReLU network
+with L2 regularization and inverted dropout, "as found", with three bugs of
+different kinds. The student repairs three functions:
+
+- ``07.compute_cost`` — the cost was missing its L2 term;
+- ``07.backward`` — ``dW1`` was missing its ``1/m``;
+- ``07.dropout_backward`` — the mask was applied without dividing by ``keep_prob``.
+
+Grading runs on data the notebook never shows: the repaired gradients must
+pass :func:`gradkit.check_gradients` (L2 on, dropout off or with one fixed
+mask), and the network trained with the repaired backward pass must reach
+``TARGET_ACCURACY`` on held-out data.
+"""
+
+import numpy as np
+
+import gradkit as gk
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = ["EXERCISES", "TARGET_ACCURACY"]
+
+TARGET_ACCURACY = 0.90
+"""Held-out accuracy the repaired network must reach (the reference reaches about 0.96)."""
+
+LAYER_DIMS = (2, 16, 16, 1)
+
+
+def init_params(layer_dims, rng):
+    params = {}
+    for l in range(1, len(layer_dims)):
+        n_prev, n = layer_dims[l - 1], layer_dims[l]
+        params[f"W{l}"] = rng.standard_normal((n, n_prev)) * np.sqrt(2.0 / n_prev)
+        params[f"b{l}"] = np.zeros((n, 1))
+    return params
+
+
+def forward(params, X, keep_prob, rng):
+    Z1 = params["W1"] @ X + params["b1"]
+    A1 = np.maximum(Z1, 0)
+    D1 = None
+    if keep_prob < 1:
+        D1 = rng.random(A1.shape) < keep_prob
+        A1 = A1 * D1 / keep_prob
+    Z2 = params["W2"] @ A1 + params["b2"]
+    A2 = np.maximum(Z2, 0)
+    D2 = None
+    if keep_prob < 1:
+        D2 = rng.random(A2.shape) < keep_prob
+        A2 = A2 * D2 / keep_prob
+    Z3 = params["W3"] @ A2 + params["b3"]
+    AL = 1 / (1 + np.exp(-Z3))
+    return AL, (X, Z1, A1, D1, Z2, A2, D2, AL)
+
+
+def compute_cost(AL, Y, params, lambd):
+    m = Y.shape[1]
+    cross_entropy = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    l2 = lambd / (2 * m) * sum(np.sum(params[k] ** 2) for k in ("W1", "W2", "W3"))
+    return float(cross_entropy + l2)
+
+
+def dropout_backward(dA, D, keep_prob):
+    return dA * D / keep_prob
+
+
+def _backward(params, cache, Y, lambd, keep_prob, dropout=dropout_backward):
+    X, Z1, A1, D1, Z2, A2, D2, AL = cache
+    m = X.shape[1]
+    dZ3 = AL - Y
+    dW3 = dZ3 @ A2.T / m + lambd / m * params["W3"]
+    db3 = np.sum(dZ3, axis=1, keepdims=True) / m
+    dA2 = params["W3"].T @ dZ3
+    if D2 is not None:
+        dA2 = dropout(dA2, D2, keep_prob)
+    dZ2 = dA2 * (Z2 > 0)
+    dW2 = dZ2 @ A1.T / m + lambd / m * params["W2"]
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dA1 = params["W2"].T @ dZ2
+    if D1 is not None:
+        dA1 = dropout(dA1, D1, keep_prob)
+    dZ1 = dA1 * (Z1 > 0)
+    dW1 = dZ1 @ X.T / m + lambd / m * params["W1"]
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "W3": dW3, "b3": db3}
+
+
+def backward(params, cache, Y, lambd, keep_prob):
+    return _backward(params, cache, Y, lambd, keep_prob)
+
+
+def train(X, Y, backward_fn, *, lr=0.5, steps=1500, lambd=0.1, keep_prob=0.85, seed=0):
+    """Full-batch gradient descent with a fresh dropout mask per step; returns params."""
+    rng = np.random.default_rng(seed)
+    params = init_params(LAYER_DIMS, rng)
+    for _ in range(steps):
+        AL, cache = forward(params, X, keep_prob, rng)
+        grads = backward_fn(params, cache, Y, lambd, keep_prob)
+        params = {key: value - lr * grads[key] for key, value in params.items()}
+    return params
+
+
+def accuracy(params, X, Y):
+    AL, _ = forward(params, X, 1.0, None)
+    return float(np.mean((AL > 0.5) == Y))
+
+
+def _hidden_data(m, seed):
+    X, Y = gk.datasets.moons(m, noise=0.2, seed=seed)
+    return X, Y
+
+
+def _net_args(m, data_seed, lambd, keep_prob):
+    def args(rng):
+        X, Y = _hidden_data(m, data_seed)
+        params = init_params(LAYER_DIMS, rng)
+        return params, X, Y, lambd, keep_prob
+    return args
+
+
+def _grad_tuple(grads):
+    return tuple(np.asarray(grads[key], dtype=float) for key in sorted(grads))
+
+
+def _fixed(keep_prob, mask_seed=5):
+    return None if keep_prob >= 1 else mask_seed
+
+
+def _run_forward(params, X, keep_prob, mask_seed):
+    rng = None if mask_seed is None else np.random.default_rng(mask_seed)
+    return forward(params, X, keep_prob, rng)
+
+
+def _cost_value(fn, params, X, Y, lambd, keep_prob):
+    AL, _ = _run_forward(params, X, keep_prob, _fixed(keep_prob))
+    return fn(AL, Y, params, lambd)
+
+
+def _cost_check(fn, params, X, Y, lambd, keep_prob):
+    AL, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
+    grads = backward(params, cache, Y, lambd, keep_prob)
+
+    def f(p):
+        return fn(_run_forward(p, X, keep_prob, _fixed(keep_prob))[0], Y, p, lambd)
+    return bool(gk.check_gradients(f, params, grads).passed)
+
+
+def _backward_value(fn, params, X, Y, lambd, keep_prob):
+    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
+    return _grad_tuple(fn(params, cache, Y, lambd, keep_prob))
+
+
+def _backward_check(fn, params, X, Y, lambd, keep_prob):
+    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
+    grads = fn(params, cache, Y, lambd, keep_prob)
+
+    def f(p):
+        return compute_cost(_run_forward(p, X, keep_prob, _fixed(keep_prob))[0], Y, p, lambd)
+    return bool(gk.check_gradients(f, params, grads).passed)
+
+
+def _trains(fn, data_seed, test_seed):
+    X, Y = _hidden_data(400, data_seed)
+    Xt, Yt = _hidden_data(400, test_seed)
+    with np.errstate(all="ignore"):
+        params = train(X, Y, fn)
+        return bool(accuracy(params, Xt, Yt) >= TARGET_ACCURACY)
+
+
+def _dropout_check(fn, params, X, Y, lambd, keep_prob):
+    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
+    grads = _backward(params, cache, Y, lambd, keep_prob, dropout=fn)
+
+    def f(p):
+        return compute_cost(_run_forward(p, X, keep_prob, _fixed(keep_prob))[0], Y, p, lambd)
+    return bool(gk.check_gradients(f, params, grads).passed)
+
+
+def _l2_of(params, lambd, m):
+    return lambd / (2 * m) * sum(np.sum(params[k] ** 2) for k in ("W1", "W2", "W3"))
+
+
+def _close(a, b):
+    try:
+        return bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                                rtol=1e-6, atol=1e-9))
+    except (ValueError, TypeError):
+        return False
+
+
+def _cost_without_l2(a, got):
+    params, X, Y, lambd, keep_prob = a
+    return lambd > 0 and isinstance(got, float) and _close(
+        got, _cost_value(compute_cost, *a) - _l2_of(params, lambd, X.shape[1]))
+
+
+def _cost_l2_over_m_missing(a, got):
+    params, X, Y, lambd, keep_prob = a
+    m = X.shape[1]
+    return lambd > 0 and isinstance(got, float) and _close(
+        got, _cost_value(compute_cost, *a) + _l2_of(params, lambd, m) * (2 * m - 1))
+
+
+_COST = Exercise(
+    id="07.compute_cost",
+    title="Repair the cost",
+    function="compute_cost",
+    points=3,
+    reference=compute_cost,
+    tests=[
+        Test("cost value, lambd = 0 (hidden data)", args=_net_args(60, 701, 0.0, 1.0), seed=1,
+             call=_cost_value, shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0"),
+        Test("cost value, lambd = 0.7 (hidden data)", args=_net_args(60, 702, 0.7, 1.0),
+             seed=2, call=_cost_value,
+             shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0.7"),
+        Test("gradient check with L2 passes (hidden data)", args=_net_args(40, 703, 0.5, 1.0),
+             seed=3, call=_cost_check,
+             shows="check_gradients(your cost, the correct backward), 40 unseen examples, "
+                   "lambd = 0.5, dropout off (True = passed)"),
+    ],
+    mistakes=[
+        Mistake("the L2 term is still missing from the cost: add "
+                "lambd / (2 m) * (||W1||^2 + ||W2||^2 + ||W3||^2). The gradient has it, so "
+                "the check reports extra_l2.", _cost_without_l2),
+        Mistake("the L2 term is lambd / (2 m) times the sum of squares of the weights "
+                "(not lambd / 2, and not the biases).", _cost_l2_over_m_missing),
+        Mistake("the gradient check fails: the cost and the (correct) backward pass disagree; "
+                "print the report to see which tensor and which finding.",
+                lambda a, got: got is False),
+    ],
+    hint="cost = mean cross-entropy + lambd / (2 m) * sum of ||W_l||^2 over W1, W2, W3; "
+         "check it with lambd > 0 and read the report's findings.",
+)
+
+
+def _w1_scaled(a, got):
+    ref = _backward_value(backward, *a)
+    keys = sorted(a[0])
+    i = keys.index("W1")
+    return (not _close(got[i], ref[i])) and all(
+        _close(got[j], ref[j]) for j in range(len(keys)) if j != i)
+
+
+_BACKWARD = Exercise(
+    id="07.backward",
+    title="Repair the backward pass",
+    function="backward",
+    points=4,
+    reference=backward,
+    tests=[
+        Test("gradients, lambd = 0.3, dropout off (hidden data)",
+             args=_net_args(50, 711, 0.3, 1.0), seed=4, call=_backward_value,
+             shows="a 2-16-16-1 net on 50 unseen examples, lambd = 0.3, keep_prob = 1 "
+                   "(dW1, dW2, dW3, db1, db2, db3 in sorted order)"),
+        Test("gradient check passes, lambd = 0.5, dropout off (hidden data)",
+             args=_net_args(40, 712, 0.5, 1.0), seed=5, call=_backward_check,
+             shows="check_gradients(correct cost, your backward), 40 unseen examples, "
+                   "lambd = 0.5, keep_prob = 1 (True = passed)"),
+        Test("trains to the target accuracy with dropout (uses your dropout_backward)",
+             args=(714, 814), call=_trains, weight=2,
+             shows=f"1500 seeded steps, lr 0.5, lambd 0.1, keep_prob 0.85, on 400 unseen "
+                   f"examples; held-out accuracy >= {TARGET_ACCURACY} (True = reached)"),
+    ],
+    mistakes=[
+        Mistake("only dW1 is off: compare it with dW2 and dW3, every dW is dZ @ A_prev.T / m "
+                "plus lambd / m * W.", _w1_scaled),
+        Mistake("the network does not reach the target accuracy: run the gradient check "
+                "(L2 on, dropout off, then dropout with a fixed mask) before training.",
+                lambda a, got: got is False and len(a) == 2),
+        Mistake("the gradient check fails: read the report's per-parameter errors and "
+                "findings (a scale factor, extra_l2, missing_l2) to see which line to fix.",
+                lambda a, got: got is False),
+    ],
+    hint="Every layer's dW is dZ @ A_prev.T / m + lambd / m * W and its db is the sum of dZ "
+         "over the examples / m; compare the three layers line by line.",
+)
+
+
+def _dropout_args(rng):
+    dA = rng.standard_normal((4, 6))
+    D = rng.random((4, 6)) < 0.7
+    return dA, D, 0.7
+
+
+def _dropout_value(fn, dA, D, keep_prob):
+    return np.asarray(fn(dA, D, keep_prob), dtype=float)
+
+
+_DROPOUT = Exercise(
+    id="07.dropout_backward",
+    title="Repair the dropout backward pass",
+    function="dropout_backward",
+    points=3,
+    reference=dropout_backward,
+    tests=[
+        Test("a (4, 6) gradient, keep_prob = 0.7", args=_dropout_args, seed=6,
+             call=_dropout_value,
+             shows="dA (4, 6) random, D (4, 6) boolean mask, keep_prob = 0.7"),
+        Test("gradient check with one fixed mask passes (hidden data)",
+             args=_net_args(40, 721, 0.2, 0.8), seed=7, call=_dropout_check,
+             shows="check_gradients with the mask fixed by a seed, 40 unseen examples, "
+                   "lambd = 0.2, keep_prob = 0.8 (True = passed)"),
+    ],
+    mistakes=[
+        Mistake("the mask is applied but not rescaled: the forward pass divided the kept "
+                "units by keep_prob, so the backward pass must too, dA * D / keep_prob.",
+                lambda a, got: len(a) == 3 and _close(got, a[0] * a[1])),
+        Mistake("the mask is missing: dropped units had no effect on the cost, so they get "
+                "no gradient; multiply by D.",
+                lambda a, got: len(a) == 3 and _close(got, a[0] / a[2])),
+        Mistake("you multiplied by keep_prob; the forward pass divided by it.",
+                lambda a, got: len(a) == 3 and _close(got, a[0] * a[1] * a[2])),
+        Mistake("the gradient check with a fixed mask fails: the dropout backward must undo "
+                "exactly what the forward did to A (mask, then divide by keep_prob).",
+                lambda a, got: got is False),
+    ],
+    hint="The forward pass computed A * D / keep_prob; its backward is dA * D / keep_prob.",
+)
+
+EXERCISES = [_COST, _BACKWARD, _DROPOUT]
