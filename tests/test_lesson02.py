@@ -6,7 +6,6 @@ checked against the theory here, and every combination the widget offers is
 drawn headless. A real ``gradkit grade`` run gives the solution full marks.
 """
 
-import copy
 import itertools
 from pathlib import Path
 
@@ -14,11 +13,11 @@ import matplotlib
 import nbformat
 import numpy as np
 import pytest
+from _grading import edited, grade_variants
 
 import gradkit as gk
 from gradkit.grading import check, exercises_for_lesson
 from gradkit.grading import lesson02 as spec
-from gradkit.grading.grader import Grader
 
 matplotlib.use("Agg")
 
@@ -201,21 +200,13 @@ def test_the_widget_cell_is_not_compared_by_nbval():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lesson02")
     solution = nbformat.read(SOLUTION, as_version=4)
-    one_sided = copy.deepcopy(solution)
-    for cell in one_sided.cells:
-        if "def central_difference" in cell.source:
-            cell.source = ("def central_difference(f, x, h):\n"
-                           "    return (f(x + h) - f(x)) / h\n")
-    paths = {"correct": folder / "correct_02_finite_differences.ipynb",
-             "one_sided": folder / "one_sided_02_finite_differences.ipynb",
-             "unanswered": folder / "02_finite_differences.ipynb"}
-    nbformat.write(solution, paths["correct"])
-    nbformat.write(one_sided, paths["one_sided"])
-    nbformat.write(nbformat.read(LESSON, as_version=4), paths["unanswered"])
-    grader = Grader(ROOT / "solutions", timeout=20.0)
-    return {name: grader.grade(path) for name, path in paths.items()}
+    one_sided = edited(solution, "def central_difference",
+                       lambda _: "def central_difference(f, x, h):\n"
+                                 "    return (f(x + h) - f(x)) / h\n")
+    return grade_variants(tmp_path_factory.mktemp("lesson02"), "02_finite_differences",
+                          {"correct": solution, "one_sided": one_sided,
+                           "unanswered": nbformat.read(LESSON, as_version=4)})
 
 
 def test_grader_gives_the_solution_full_marks(graded):

@@ -8,17 +8,16 @@ of one to four layers and on arbitrary parameter names. A real ``gradkit
 grade`` run gives the solution full marks.
 """
 
-import copy
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from _grading import edited, grade_variants
 
 import gradkit as gk
 from gradkit.grading import check, exercises_for_lesson
 from gradkit.grading import lesson03 as spec
-from gradkit.grading.grader import Grader
 from gradkit.params import dict_to_vector, vector_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -186,22 +185,13 @@ def test_a_flipped_small_tensor_hides_in_the_global_error(rng):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lesson03")
     solution = nbformat.read(SOLUTION, as_version=4)
-    one_sided = copy.deepcopy(solution)
-    for cell in one_sided.cells:
-        if "def gradient_check_n" in cell.source:
-            cell.source = cell.source.replace(
-                "J_minus = cost(vector_to_dict(theta_minus, spec))", "J_minus = cost(params)"
-            ).replace("(J_plus - J_minus) / (2 * epsilon)", "(J_plus - J_minus) / epsilon")
-    paths = {"correct": folder / "correct_03_gradient_checking.ipynb",
-             "one_sided": folder / "one_sided_03_gradient_checking.ipynb",
-             "unanswered": folder / "03_gradient_checking.ipynb"}
-    nbformat.write(solution, paths["correct"])
-    nbformat.write(one_sided, paths["one_sided"])
-    nbformat.write(nbformat.read(LESSON, as_version=4), paths["unanswered"])
-    grader = Grader(ROOT / "solutions", timeout=20.0)
-    return {name: grader.grade(path) for name, path in paths.items()}
+    one_sided = edited(solution, "def gradient_check_n", lambda src: src.replace(
+        "J_minus = cost(vector_to_dict(theta_minus, spec))", "J_minus = cost(params)"
+    ).replace("(J_plus - J_minus) / (2 * epsilon)", "(J_plus - J_minus) / epsilon"))
+    return grade_variants(tmp_path_factory.mktemp("lesson03"), "03_gradient_checking",
+                          {"correct": solution, "one_sided": one_sided,
+                           "unanswered": nbformat.read(LESSON, as_version=4)})
 
 
 def test_grader_gives_the_solution_full_marks(graded):

@@ -6,18 +6,17 @@ grader runs that cell. Both are pinned here, and a real ``gradkit grade``
 run scores a wrong bug name and a wrong fix.
 """
 
-import copy
 import re
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from _grading import edited, grade_variants
 
 import gradkit as gk
 from gradkit.grading import check, exercises_for_lesson
 from gradkit.grading import lesson04 as spec
-from gradkit.grading.grader import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "04_backprop_deep_net.ipynb"
@@ -166,23 +165,18 @@ def test_an_unfixed_mystery_gets_the_replace_the_piece_hint():
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("lesson04")
     solution = nbformat.read(SOLUTION, as_version=4)
-    wrong = copy.deepcopy(solution)
-    for cell in wrong.cells:
-        if "def name_the_bug" in cell.source:
-            cell.source = 'def name_the_bug():\n    return "dw_doubled"\n'
-        if "def fixed_gradients" in cell.source:  # replaces a piece that is not at fault
-            cell.source = ("def fixed_gradients(params, X, Y):\n    return mystery_gradients("
-                           "params, X, Y, linear_backward=linear_backward)\n")
-        if "make_mystery(seed=" in cell.source:  # a student's edit of a provided cell
-            cell.source = cell.source.replace(f"seed={spec.BUG_SEED}", "seed=405")
-    paths = {"correct": folder / "correct_04_backprop_deep_net.ipynb",
-             "wrong": folder / "wrong_04_backprop_deep_net.ipynb"}
-    nbformat.write(solution, paths["correct"])
-    nbformat.write(wrong, paths["wrong"])
-    grader = Grader(ROOT / "solutions", timeout=10.0)
-    return {name: grader.grade(path) for name, path in paths.items()}
+    wrong = edited(solution, "def name_the_bug",
+                   lambda _: 'def name_the_bug():\n    return "dw_doubled"\n')
+    # replaces a piece that is not at fault
+    wrong = edited(wrong, "def fixed_gradients",
+                   lambda _: "def fixed_gradients(params, X, Y):\n    return mystery_gradients("
+                             "params, X, Y, linear_backward=linear_backward)\n")
+    # a student's edit of a provided cell
+    wrong = edited(wrong, "make_mystery(seed=",
+                   lambda src: src.replace(f"seed={spec.BUG_SEED}", "seed=405"))
+    return grade_variants(tmp_path_factory.mktemp("lesson04"), "04_backprop_deep_net",
+                          {"correct": solution, "wrong": wrong}, timeout=10.0)
 
 
 def test_grader_gives_the_solution_full_marks(graded):
