@@ -3,7 +3,8 @@
 - ``gradkit build [--check] [--force]`` — lessons/ from solutions/;
 - ``gradkit grade NOTEBOOK... [--json OUT] [--csv OUT] [--timeout S] [--jobs N]
   [--hidden DIR]`` — grade submissions;
-- ``gradkit autograder --out autograder.zip`` — a Gradescope bundle.
+- ``gradkit autograder --out autograder.zip`` — a Gradescope bundle;
+- ``gradkit site --out DIR`` — the reading version, static HTML of the executed solutions.
 """
 
 import argparse
@@ -91,12 +92,26 @@ def _autograder(args):
     return 0
 
 
+def _site(args):
+    from gradkit.site import build_site
+
+    try:
+        files = build_site(args.solutions or _default_solutions(), args.out,
+                           names=args.names or None)
+    except (ValueError, RuntimeError) as exc:
+        print(f"gradkit site: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(files) - 1} lesson pages and {files[0]}: open it in a browser")
+    return 0
+
+
 def _parser():
     from gradkit import __version__
 
     parser = argparse.ArgumentParser(
         prog="gradkit",
-        description="Course tools for gradkit: build lessons, grade submissions.",
+        description="Course tools for gradkit: build lessons, grade submissions, write the "
+                    "reading version.",
     )
     parser.add_argument("--version", action="version", version=f"gradkit {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -134,6 +149,14 @@ def _parser():
     bundle.add_argument("--hidden", metavar="DIR")
     bundle.add_argument("--timeout", type=float, default=20.0, metavar="S")
     bundle.set_defaults(func=_autograder)
+
+    site = sub.add_parser("site", help="write the reading version: static HTML of the solutions")
+    site.add_argument("names", nargs="*", help="only these lessons (e.g. 01_derivative)")
+    site.add_argument("--out", required=True, metavar="DIR",
+                      help="a new or empty directory (or a site written before)")
+    site.add_argument("--solutions", metavar="DIR",
+                      help="executed notebooks (default ./solutions, else the installed course)")
+    site.set_defaults(func=_site)
     return parser
 
 
