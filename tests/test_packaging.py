@@ -31,20 +31,56 @@ def test_ci_runs_the_readme_test_command():
     assert "awk '/<!-- test-command -->/" in (ROOT / ".ci" / "run").read_text()
 
 
-def _pyproject_pins():
-    text = (ROOT / "pyproject.toml").read_text()
-    return dict(re.findall(r'"([a-z][a-z0-9-]*)(>=[0-9.]+)"', text))
+def _pins(text, pattern):
+    return dict(re.findall(pattern, text, re.M))
+
+
+def pin_mismatches(environment_yml, pyproject_toml):
+    """What differs between environment.yml's pins and pyproject's runtime + course pins.
+
+    Binder installs environment.yml and then gradkit with --no-deps, so every
+    package gradkit or the course needs must be there with the same bound;
+    development tools (the ``dev`` extra) may also be listed, with the same bound.
+    """
+    env = _pins(environment_yml, r"^  - ([a-z][a-z0-9-]*)(>=[0-9.]+)$")
+    every = _pins(pyproject_toml, r'^\s*"([a-z][a-z0-9-]*)(>=[0-9.]+)",?$')
+    core = re.search(r"^dependencies = \[(.*?)\]", pyproject_toml, re.S | re.M).group(1)
+    course = re.search(r"^course = \[(.*?)\]", pyproject_toml, re.S | re.M).group(1)
+    needed = _pins(core + course, r'"([a-z][a-z0-9-]*)(>=[0-9.]+)"')
+    problems = [f"{name}: pyproject {spec}, environment.yml {env.get(name)}"
+                for name, spec in needed.items() if env.get(name) != spec]
+    problems += [f"{name}: environment.yml {spec}, pyproject {every.get(name)}"
+                 for name, spec in env.items() if every.get(name) != spec]
+    return problems
 
 
 def test_environment_yml_pins_match_pyproject():
-    env = dict(re.findall(r"^  - ([a-z][a-z0-9-]*)(>=[0-9.]+)$",
-                          (ROOT / "environment.yml").read_text(), re.M))
-    pins = _pyproject_pins()
-    assert env, "environment.yml lists no pinned packages"
-    for name, spec in env.items():
-        assert pins.get(name) == spec, f"{name}: environment.yml {spec}, pyproject {pins.get(name)}"
-    for name in ("numpy", "matplotlib", "ipywidgets", "jupyterlab", "nbval"):
-        assert name in env, f"environment.yml does not pin {name}"
+    env = (ROOT / "environment.yml").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    assert pin_mismatches(env, pyproject) == []
+    for name in ("numpy", "matplotlib", "ipywidgets", "jupyterlab", "latex2mathml"):
+        assert f"  - {name}>=" in env, f"environment.yml does not pin {name}"
+
+
+def test_pin_check_notices_a_drift_either_way():
+    env = (ROOT / "environment.yml").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    bumped = pyproject.replace('"numpy>=1.24"', '"numpy>=1.26"')
+    assert pin_mismatches(env, bumped) == ["numpy: pyproject >=1.26, environment.yml >=1.24",
+                                           "numpy: environment.yml >=1.24, pyproject >=1.26"]
+    dropped = env.replace("  - ipykernel>=6.25\n", "")
+    assert pin_mismatches(dropped, pyproject) == [
+        "ipykernel: pyproject >=6.25, environment.yml None"]
+    extra = env + "  - scipy>=1.10\n"
+    assert pin_mismatches(extra, pyproject) == ["scipy: environment.yml >=1.10, pyproject None"]
+
+
+def test_binder_files_follow_repo2docker_conventions():
+    post = ROOT / "postBuild"
+    assert post.stat().st_mode & 0o111, "postBuild must be executable"
+    assert post.read_text().startswith("#!/usr/bin/env bash")
+    assert "pip install --no-deps -e ." in post.read_text()
+    assert re.search(r"^  - python=3\.\d+$", (ROOT / "environment.yml").read_text(), re.M)
 
 
 def test_import_gradkit_stays_light():
