@@ -74,6 +74,9 @@ def render_math(latex, display=False):
         out = convert(latex.strip(), display="block" if display else "inline")
     except Exception as exc:
         raise ValueError(f"cannot render the formula ${latex}$: {exc}") from None
+    unknown = re.search(r">(\\[A-Za-z]+)<", out)
+    if unknown:  # latex2mathml keeps a command it does not know as text
+        raise ValueError(f"cannot render the formula ${latex}$: unknown command {unknown[1]}")
     # a hint for readers' screen readers and for copy/paste: the LaTeX itself
     return out.replace("<math ", f'<math alttext="{html.escape(latex.strip())}" ', 1)
 
@@ -132,11 +135,11 @@ def _reading_notebook(nb):
     for cell in nb.cells:
         if is_instructor_cell(cell):
             continue
+        cell.source = "\n".join(line for line in cell.source.splitlines()
+                                if not line.strip().startswith((BEGIN, END)))
         if cell.cell_type == "markdown":
             cell.source, formulas = markdown_math(cell.source, formulas)
         elif cell.cell_type == "code":
-            cell.source = "\n".join(line for line in cell.source.splitlines()
-                                    if line.strip() not in (BEGIN, END))
             outputs = []
             for out in cell.get("outputs", []):
                 if WIDGET_MIME in out.get("data", {}):
