@@ -106,13 +106,25 @@ def markdown_math(text, formulas=None):
 
 
 def _put_math(page_html, formulas):
-    def put(match):
-        n = int(match.group(2))
+    """Put the MathML of each placeholder into ``page_html``.
+
+    Inside a tag (a heading's ``id``, its anchor's ``href``) a formula becomes
+    the letters and digits of its LaTeX instead.
+    """
+    def slug(match):
+        n = int(match.group(1))
         if n >= len(formulas):
             return match.group(0)
-        # a display formula alone in a paragraph should not sit inside <p>
-        return formulas[n]
+        latex = html.unescape(re.search(r'alttext="([^"]*)"', formulas[n]).group(1))
+        return re.sub(r"[^A-Za-z0-9]", "", latex)
 
+    def put(match):
+        n = int(match.group(2))
+        return formulas[n] if n < len(formulas) else match.group(0)
+
+    page_html = re.sub(r"<[^<>]*gkmath\d+x[^<>]*>",
+                       lambda tag: re.sub(r"gkmath(\d+)x", slug, tag.group(0)), page_html)
+    # a display formula alone in a paragraph should not sit inside <p>
     return re.sub(r"(<p>)?gkmath(\d+)x(?(1)</p>)", put, page_html)
 
 
@@ -259,12 +271,18 @@ def build_site(solutions, out, *, names=None):
     out : path
         Directory for the site: new, empty, or a site built before.
     names : list of str, optional
-        Only these lessons (stems such as ``01_derivative``).
+        Write only these lessons' pages (stems such as ``01_derivative``);
+        the index and the links also cover the pages already in ``out``.
 
     Returns
     -------
     list of Path
         The files written, ``index.html`` first.
+
+    Examples
+    --------
+    >>> build_site("solutions", "site")  # doctest: +SKIP
+    [PosixPath('site/index.html'), PosixPath('site/01_derivative.html'), ...]
 
     Raises
     ------
@@ -279,43 +297,48 @@ def build_site(solutions, out, *, names=None):
     sources = sorted(solutions.glob("[0-9][0-9]_*.ipynb"))
     if not sources:
         raise ValueError(f"no lesson notebooks (NN_name.ipynb) in {solutions}")
+    chosen = set(sources)
     if names:
         known = {p.stem: p for p in sources}
         missing = [n for n in names if n not in known]
         if missing:
             raise ValueError(f"no lesson {', '.join(missing)} in {solutions}; "
                              f"there are {', '.join(known)}")
-        sources = [known[n] for n in names]
+        chosen = {known[n] for n in names}
+        sources = [p for p in sources if p in chosen or (out / f"{p.stem}.html").exists()]
 
     exporter = _exporter()
-    notebooks = []
+    from nbconvert.filters import markdown2html
+
+    notebooks = {}
     for path in sources:
         nb = read_notebook(path)
         if not any(c.get("outputs") for c in nb.cells if c.cell_type == "code"):
             raise ValueError(f"{path} has no outputs: execute it first "
                              f"(jupyter nbconvert --to notebook --execute --inplace {path})")
-        notebooks.append(nb)
-    pages = [Page(f"{p.stem}.html", _title(nb, p.stem), p) for p, nb in zip(sources, notebooks)]
+        notebooks[path] = nb
+    pages = [Page(f"{p.stem}.html", _title(nb, p.stem), p) for p, nb in notebooks.items()
+             if p in chosen or (out / f"{p.stem}.html").exists()]
 
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by gradkit site; the directory may be rebuilt\n")
     written = []
     items = []
-    for i, (page, nb) in enumerate(zip(pages, notebooks)):
-        reading, formulas = _reading_notebook(nb)
-        body, _ = exporter.from_notebook_node(
-            reading, resources={"metadata": {"name": f"{page.title} · gradkit"}})
-        body = _put_math(body, formulas)
-        banner = ('<p class="gk-banner">Reading version: the solutions, executed. '
-                  f"To do the exercises, open <code>lessons/{page.source.name}</code> "
-                  "in JupyterLab.</p>")
-        body = body.replace("<main>", _nav(pages, i, "top") + banner + "<main>", 1)
-        body = body.replace("</main>", "</main>" + _nav(pages, i, "bottom"), 1)
-        (out / page.file).write_text(body, encoding="utf-8")
-        written.append(out / page.file)
+    for i, page in enumerate(pages):
+        nb = notebooks[page.source]
+        if page.source in chosen:
+            reading, formulas = _reading_notebook(nb)
+            body, _ = exporter.from_notebook_node(
+                reading, resources={"metadata": {"name": f"{page.title} · gradkit"}})
+            body = _put_math(body, formulas)
+            banner = ('<p class="gk-banner">Reading version: the solutions, executed. '
+                      f"To do the exercises, open <code>lessons/{page.source.name}</code> "
+                      "in JupyterLab.</p>")
+            body = body.replace("<main>", _nav(pages, i, "top") + banner + "<main>", 1)
+            body = body.replace("</main>", "</main>" + _nav(pages, i, "bottom"), 1)
+            (out / page.file).write_text(body, encoding="utf-8")
+            written.append(out / page.file)
         summary, formulas = markdown_math(_summary(nb))
-        from nbconvert.filters import markdown2html
-
         summary_html = _put_math(markdown2html(summary), formulas) if summary else ""
         items.append(f'<li class="gk-lesson"><a href="{page.file}">{html.escape(page.title)}</a>'
                      f'<div class="gk-summary">{summary_html}</div></li>')
