@@ -17,6 +17,13 @@ Each epoch visits every example once, in a new order drawn from the
 update is the cost of its mini-batch *before* the update (it comes free with
 the forward pass); ``History.epoch_cost`` is its mean over the epoch.
 
+Without dropout and without a custom ``loss``, the network trains on flat
+buffers (the private :mod:`gradkit._fastmlp`): the same arithmetic as
+:func:`gradkit.mlp.cost_and_gradients` and the updates below, arranged so
+that an epoch costs less than twice its matrix products
+(``benchmarks/bench_train.py``). Its parameters and costs match the general
+path up to rounding, not to the last bit.
+
 Runs longer than about 2 s show a progress line in Jupyter. It is shown in a
 display that starts and ends empty, so it leaves nothing in the saved
 notebook and nothing for ``pytest --nbval`` to compare.
@@ -28,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gradkit import mlp
+from gradkit import _fastmlp, mlp
 
 __all__ = [
     "METHODS",
@@ -160,8 +167,12 @@ class _Progress:
         self._handle = None
         self._next = after
 
+    def due(self, elapsed):
+        """Whether :meth:`tick` would show something at ``elapsed`` seconds."""
+        return self.enabled and elapsed >= self._next
+
     def tick(self, elapsed, update, epoch, epochs, cost):
-        if not self.enabled or elapsed < self._next:
+        if not self.due(elapsed):
             return
         self._next = elapsed + self.every
         if self._handle is None:
@@ -189,6 +200,35 @@ def _resolve(method, batch_size, m):
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
     return min(batch_size, m)
+
+
+def _fast_path(params, X, Y, L, hidden, output, lambd, keep_prob):
+    """The network on flat buffers (:mod:`gradkit._fastmlp`), or None where it does not apply.
+
+    It covers every hidden and output choice, L2 and every method. Dropout
+    takes the general path through :mod:`gradkit.mlp`, which draws its masks
+    from the run's generator, batch by batch.
+    """
+    if keep_prob < 1:
+        return None
+    return _fastmlp.FlatMLP(params, X, Y, L, hidden=hidden, output=output, lambd=lambd)
+
+
+def _epoch(loss, params, velocity, Xs, Ys, bs, *, lr, beta, momentum, costs, times, start,
+           report):
+    """One epoch of the general path: ``loss`` on each mini-batch, then each tensor's update."""
+    for k, i in enumerate(range(0, Xs.shape[1], bs)):
+        J, grads = loss(params, Xs[:, i:i + bs], Ys[:, i:i + bs])
+        for key, g in grads.items():
+            if momentum:
+                v = velocity[key]
+                v *= beta
+                v += (1 - beta) * g
+                g = v
+            params[key] -= lr * g
+        costs[k] = J
+        times[k] = now = time.perf_counter() - start
+        report(k, now, J)
 
 
 def train(params, X, Y, *, method="minibatch", lr=0.1, epochs=10, batch_size=64, beta=0.9,
@@ -242,46 +282,44 @@ def train(params, X, Y, *, method="minibatch", lr=0.1, epochs=10, batch_size=64,
     bs = _resolve(method, batch_size, m)
     rng = np.random.default_rng(seed)
     params = {key: np.array(value, dtype=float) for key, value in params.items()}
+    net = None  # the fast path, where it applies
     if loss is None:
         L = mlp._validate(params, X, Y, hidden, output, lambd, keep_prob)
+        net = _fast_path(params, X, Y, L, hidden, output, lambd, keep_prob)
 
         def loss(p, Xb, Yb):
             # validated once above; per update only the arithmetic runs
             return mlp._run(p, Xb, Yb, L, hidden, output, lambd, keep_prob, rng)
 
-    velocity = {key: np.zeros_like(value) for key, value in params.items()}
-    use_momentum = method == "momentum"
     per_epoch = -(-m // bs)
     show = _Progress(per_epoch * epochs, enabled=bool(progress) and _in_kernel(),
                      after=0.0 if progress is True else 2.0)
-    costs, times, epoch_cost, epoch_time = [], [], [], []
-    start = time.perf_counter()
+    costs, times = np.empty(per_epoch * epochs), np.empty(per_epoch * epochs)
+    epoch_cost, epoch_time = np.empty(epochs), np.empty(epochs)
+    run = dict(lr=lr, beta=beta, momentum=method == "momentum", start=time.perf_counter())
+    velocity = {key: np.zeros_like(value) for key, value in params.items()}  # general path
     try:
         for epoch in range(epochs):
-            if bs < m:
-                order = rng.permutation(m)
-                Xs, Ys = X[:, order], Y[:, order]
+            order = rng.permutation(m) if bs < m else None
+            done = slice(epoch * per_epoch, (epoch + 1) * per_epoch)  # this epoch's updates
+
+            def report(k, now, J, first=done.start, epoch=epoch):
+                show.tick(now, first + k + 1, epoch, epochs, J)
+
+            if net is not None:
+                net.epoch(order, bs, costs=costs[done], times=times[done],
+                          due=show.due if show.enabled else None, report=report, **run)
             else:
-                Xs, Ys = X, Y
-            for i in range(0, m, bs):
-                J, grads = loss(params, Xs[:, i:i + bs], Ys[:, i:i + bs])
-                for key, g in grads.items():
-                    if use_momentum:
-                        v = velocity[key]
-                        v *= beta
-                        v += (1 - beta) * g
-                        g = v
-                    params[key] -= lr * g
-                costs.append(J)
-                now = time.perf_counter() - start
-                times.append(now)
-                show.tick(now, len(costs), epoch, epochs, J)
-            epoch_cost.append(float(np.mean(costs[-per_epoch:])))
-            epoch_time.append(times[-1])
+                Xs, Ys = (X, Y) if order is None else (X[:, order], Y[:, order])
+                _epoch(loss, params, velocity, Xs, Ys, bs, costs=costs[done],
+                       times=times[done], report=report, **run)
+            epoch_cost[epoch] = np.mean(costs[done])
+            epoch_time[epoch] = times[done][-1]
     finally:
         show.close()
-    history = History(method=method, batch_size=bs, lr=lr, cost=np.array(costs),
-                      time=np.array(times), epoch_cost=np.array(epoch_cost),
-                      epoch_time=np.array(epoch_time), updates=len(costs),
-                      wall_time=time.perf_counter() - start)
+    if net is not None:
+        params = net.params()
+    history = History(method=method, batch_size=bs, lr=lr, cost=costs, time=times,
+                      epoch_cost=epoch_cost, epoch_time=epoch_time, updates=len(costs),
+                      wall_time=time.perf_counter() - run["start"])
     return params, history
