@@ -1,4 +1,7 @@
-"""optim: every method lowers the cost, runs are reproducible, progress leaves no output."""
+"""optim: every method lowers the cost, runs are reproducible, progress leaves no output,
+the fast path trains as the general path does."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -169,3 +172,163 @@ def test_progress_is_off_outside_a_kernel():
     progress.close()
     assert log == []
     assert not optim._in_kernel()
+
+
+# The fast path (gradkit._fastmlp) against the general path through mlp.cost_and_gradients
+
+DATA = {
+    "sigmoid": lambda: ds.moons(60, seed=1),
+    "softmax": lambda: ds.blobs(60, 3, seed=1),
+    "linear": lambda: ds.polynomial_regression(60, seed=1),
+}
+
+
+def _both_paths(monkeypatch, params, X, Y, **kw):
+    """``optim.train`` through the fast path, then through the general path."""
+    real, nets = optim._fast_path, []
+    with monkeypatch.context() as patch:
+        patch.setattr(optim, "_fast_path", lambda *args: nets.append(real(*args)) or nets[-1])
+        fast = optim.train(params, X, Y, progress=False, **kw)
+    assert nets and nets[0] is not None, "the fast path was not taken"
+    with monkeypatch.context() as patch:
+        patch.setattr(optim, "_fast_path", lambda *args: None)
+        general = optim.train(params, X, Y, progress=False, **kw)
+    return fast, general
+
+
+def _assert_same_run(run, reference, tol=1e-12):
+    """Same keys, shapes, parameters and cost history, to ``tol`` of each array's largest entry."""
+    (params, history), (ref_params, ref_history) = run, reference
+    assert list(params) == list(ref_params), f"keys {list(params)}, expected {list(ref_params)}"
+    assert history.updates == ref_history.updates
+    pairs = [(key, params[key], ref_params[key]) for key in ref_params]
+    pairs += [("cost", history.cost, ref_history.cost),
+              ("epoch_cost", history.epoch_cost, ref_history.epoch_cost)]
+    for name, got, expected in pairs:
+        assert got.shape == expected.shape, f"{name}: shape {got.shape}, expected {expected.shape}"
+        err = np.max(np.abs(got - expected)) / (np.max(np.abs(expected)) or 1.0)
+        assert err <= tol, f"{name} differs by {err:.1e} of its largest entry (tolerance {tol:g})"
+
+
+@pytest.mark.parametrize("method", optim.METHODS)
+@pytest.mark.parametrize("lambd", [0.0, 0.3])
+@pytest.mark.parametrize("output", mlp.OUTPUTS)
+@pytest.mark.parametrize("hidden", sorted(mlp.HIDDEN))
+def test_fast_path_trains_as_the_general_path(monkeypatch, hidden, output, lambd, method):
+    X, Y = DATA[output]()
+    params = mlp.init_params([X.shape[0], 6, 5, Y.shape[0]], seed=2)
+    # m = 60 in batches of 16: the last batch has 12 examples
+    kw = dict(method=method, lr=0.05 if method == "sgd" else 0.3, epochs=3, batch_size=16,
+              seed=3, hidden=hidden, output=output, lambd=lambd)
+    fast, general = _both_paths(monkeypatch, params, X, Y, **kw)
+    _assert_same_run(fast, general)
+
+
+@pytest.mark.parametrize("layer_dims", [[2, 3], [2, 7, 1], [2, 9, 8, 7, 3]],
+                         ids=["no hidden layer", "one", "three"])
+def test_fast_path_matches_at_every_depth_over_many_updates(monkeypatch, layer_dims):
+    X, Y = ds.spirals(150, 3, seed=4)
+    Y = Y if layer_dims[-1] == 3 else Y[:1]
+    output = "softmax" if layer_dims[-1] == 3 else "sigmoid"
+    params = mlp.init_params(layer_dims, seed=5)
+    for method in ("minibatch", "momentum"):
+        fast, general = _both_paths(monkeypatch, params, X, Y, method=method, epochs=40,
+                                    batch_size=32, beta=0.8, lambd=0.05, output=output)
+        assert fast[1].updates == 200
+        _assert_same_run(fast, general)
+
+
+def test_the_comparison_fails_on_a_result_off_by_one_part_in_a_billion(monkeypatch):
+    X, Y = DATA["sigmoid"]()
+    params = mlp.init_params([2, 6, 1], seed=2)
+    (trained, history), general = _both_paths(monkeypatch, params, X, Y, epochs=2)
+    _assert_same_run((trained, history), general)
+    for key in trained:
+        nudged = {k: v.copy() for k, v in trained.items()}
+        nudged[key][0, 0] += 1e-9 * np.max(np.abs(nudged[key]))
+        with pytest.raises(AssertionError, match=f"{key} differs by 1.0e-09 of its largest"):
+            _assert_same_run((nudged, history), general)
+    cost = history.cost.copy()
+    cost[-1] += 1e-9 * cost.max()
+    with pytest.raises(AssertionError, match="cost differs"):
+        _assert_same_run((trained, replace(history, cost=cost)), general)
+
+
+def test_the_comparison_catches_a_fast_path_that_penalizes_the_biases(monkeypatch):
+    # a plausible slip: L2 applied to every parameter; the change per update is tiny
+    X, Y = DATA["sigmoid"]()
+    params = mlp.init_params([2, 6, 1], seed=2)
+    kw = dict(epochs=2, lambd=0.3)
+    real = optim._fast_path
+
+    def biases_decayed_too(*args):
+        net = real(*args)
+        net.is_weight[:] = 1.0
+        return net
+
+    general = _both_paths(monkeypatch, params, X, Y, **kw)[1]
+    monkeypatch.setattr(optim, "_fast_path", biases_decayed_too)
+    wrong = optim.train(params, X, Y, progress=False, **kw)
+    with pytest.raises(AssertionError, match="b1 differs"):
+        _assert_same_run(wrong, general)
+
+
+def test_dropout_and_custom_losses_take_the_general_path(monkeypatch):
+    X, Y = DATA["sigmoid"]()
+    params = mlp.init_params([2, 6, 1], seed=2)
+    L = mlp._validate(params, X, Y, "relu", "sigmoid", 0.0, 0.8)
+    assert optim._fast_path(params, X, Y, L, "relu", "sigmoid", 0.0, 0.8) is None
+    assert optim._fast_path(params, X, Y, L, "relu", "sigmoid", 0.0, 1.0) is not None
+    calls = []
+    monkeypatch.setattr(optim, "_fast_path", lambda *args: calls.append(args))
+    optim.train({"w": np.zeros((1, 2))}, X, Y, epochs=1, progress=False,
+                loss=lambda p, Xb, Yb: (0.0, {"w": np.zeros((1, 2))}))
+    assert calls == []  # a custom loss never reaches the network's fast path
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "general path"])
+def test_train_leaves_X_Y_and_params_untouched_and_returns_fresh_arrays(monkeypatch, fast):
+    if not fast:
+        monkeypatch.setattr(optim, "_fast_path", lambda *args: None)
+    X, Y = DATA["softmax"]()
+    X = np.asfortranarray(X)  # the datasets' layout, and X[:, order] must not write into it
+    params = mlp.init_params([2, 6, 3], seed=2)
+    before = [a.copy() for a in (X, Y, *params.values())]
+    trained, _ = optim.train(params, X, Y, epochs=2, output="softmax", lambd=0.1)
+    for a, b in zip((X, Y, *params.values()), before):
+        np.testing.assert_array_equal(a, b)
+    for key, value in trained.items():
+        assert value.shape == params[key].shape and value.dtype == np.float64
+        assert value.flags.c_contiguous and value.base is None, f"{key} is a view"
+
+
+class _RecordingProgress:
+    """Stands in for optim._Progress: every update is due, each tick is recorded."""
+
+    log = []
+
+    def __init__(self, total, *, enabled, after):
+        self.enabled = True
+
+    def due(self, elapsed):
+        return True
+
+    def tick(self, elapsed, update, epoch, epochs, cost):
+        self.log.append((update, epoch, cost))
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast path", "general path"])
+def test_progress_sees_each_update_and_the_cost_the_history_records(monkeypatch, fast):
+    if not fast:
+        monkeypatch.setattr(optim, "_fast_path", lambda *args: None)
+    monkeypatch.setattr(optim, "_Progress", _RecordingProgress)
+    monkeypatch.setattr(_RecordingProgress, "log", [])
+    X, Y = DATA["linear"]()
+    params = mlp.init_params([1, 6, 1], seed=2)
+    _, history = optim.train(params, X, Y, epochs=2, batch_size=16, output="linear", lambd=0.2)
+    log = _RecordingProgress.log
+    assert [(update, epoch) for update, epoch, _ in log] == [(u, (u - 1) // 4) for u in range(1, 9)]
+    np.testing.assert_allclose([cost for *_, cost in log], history.cost, rtol=1e-13)
