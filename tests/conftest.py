@@ -4,6 +4,14 @@ import numpy as np
 import pytest
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "browser: drives a real Chromium with Playwright; skipped when no browser is installed, "
+        "a failure instead when GRADKIT_REQUIRE_BROWSER=1",
+    )
+
+
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)
