@@ -29,13 +29,13 @@ display that starts and ends empty, so it leaves nothing in the saved
 notebook and nothing for ``pytest --nbval`` to compare.
 """
 
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from gradkit import _fastmlp, mlp
+from gradkit.progress import Progress
 
 __all__ = [
     "METHODS",
@@ -145,51 +145,6 @@ class History:
         return f"<table>{rows}</table>"
 
 
-def _in_kernel():
-    # only look at IPython if the process already imported it: keeps plain runs light
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return getattr(shell, "kernel", None) is not None
-
-
-class _Progress:
-    """A progress line for long runs that leaves no trace in the notebook.
-
-    nbval compares ``display_data``/``stream`` outputs but ignores
-    ``update_display_data`` messages, and the saved notebook keeps a display
-    in its last state. So the display is created with an empty bundle, only
-    ever updated while training, and updated back to empty at the end.
-    """
-
-    def __init__(self, total, *, enabled, after=2.0, every=0.5, display=None):
-        self.total, self.enabled, self.after, self.every = total, enabled, after, every
-        self._display = display
-        self._handle = None
-        self._next = after
-
-    def due(self, elapsed):
-        """Whether :meth:`tick` would show something at ``elapsed`` seconds."""
-        return self.enabled and elapsed >= self._next
-
-    def tick(self, elapsed, update, epoch, epochs, cost):
-        if not self.due(elapsed):
-            return
-        self._next = elapsed + self.every
-        if self._handle is None:
-            if self._display is None:
-                from IPython.display import display
-                self._display = display
-            self._handle = self._display({}, raw=True, display_id=True)
-        text = (f"epoch {epoch + 1}/{epochs}, update {update}/{self.total}, "
-                f"cost {cost:.4g}, {elapsed:.1f} s")
-        self._handle.update({"text/plain": text}, raw=True)
-
-    def close(self):
-        if self._handle is not None:
-            self._handle.update({}, raw=True)
-            self._handle = None
-
-
 def _resolve(method, batch_size, m):
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}, got {method!r}.")
@@ -292,8 +247,8 @@ def train(params, X, Y, *, method="minibatch", lr=0.1, epochs=10, batch_size=64,
             return mlp._run(p, Xb, Yb, L, hidden, output, lambd, keep_prob, rng)
 
     per_epoch = -(-m // bs)
-    show = _Progress(per_epoch * epochs, enabled=bool(progress) and _in_kernel(),
-                     after=0.0 if progress is True else 2.0)
+    total = per_epoch * epochs
+    show = Progress(progress)
     costs, times = np.empty(per_epoch * epochs), np.empty(per_epoch * epochs)
     epoch_cost, epoch_time = np.empty(epochs), np.empty(epochs)
     run = dict(lr=lr, beta=beta, momentum=method == "momentum", start=time.perf_counter())
@@ -304,7 +259,8 @@ def train(params, X, Y, *, method="minibatch", lr=0.1, epochs=10, batch_size=64,
             done = slice(epoch * per_epoch, (epoch + 1) * per_epoch)  # this epoch's updates
 
             def report(k, now, J, first=done.start, epoch=epoch):
-                show.tick(now, first + k + 1, epoch, epochs, J)
+                show.update(f"epoch {epoch + 1}/{epochs}, update {first + k + 1}/{total}, "
+                            f"cost {J:.4g}", elapsed=now)
 
             if net is not None:
                 net.epoch(order, bs, costs=costs[done], times=times[done],

@@ -62,15 +62,20 @@ class Progress:
         """Seconds since the operation started."""
         return self._clock() - self._start
 
-    def due(self):
-        """True when an update would be shown now (so the caller may build its text)."""
-        return self.enabled and self.elapsed() >= self._next
+    def due(self, elapsed=None):
+        """True when an update would be shown now (so the caller may build its text).
 
-    def update(self, text):
+        ``elapsed`` : seconds by the caller's own clock, if it keeps one.
+        """
+        if not self.enabled:
+            return False
+        return (self.elapsed() if elapsed is None else elapsed) >= self._next
+
+    def update(self, text, elapsed=None):
         """Show ``text`` (with the elapsed time) if an update is due."""
-        if not self.due():
+        if not self.due(elapsed):
             return
-        elapsed = self.elapsed()
+        elapsed = self.elapsed() if elapsed is None else elapsed
         self._next = elapsed + self.every
         if self._handle is None:
             if self._display is None:

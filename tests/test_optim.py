@@ -1,13 +1,14 @@
 """optim: every method lowers the cost, runs are reproducible, progress leaves no output,
 the fast path trains as the general path does."""
 
+import re
 from dataclasses import replace
 
 import numpy as np
 import pytest
 
 from gradkit import datasets as ds
-from gradkit import mlp, optim
+from gradkit import mlp, optim, progress
 
 PROBLEMS = {
     "moons": (lambda: ds.moons(200, seed=0), dict(output="sigmoid")),
@@ -147,31 +148,19 @@ def _fake_display(log):
     return display
 
 
-def test_progress_starts_and_ends_empty_so_nbval_sees_nothing():
-    # nbval compares display_data as first sent and ignores update_display_data;
-    # the saved notebook keeps the last update. Both must therefore be empty.
-    log = []
-    progress = optim._Progress(100, enabled=True, after=2.0, every=0.5,
-                               display=_fake_display(log))
-    progress.tick(1.0, 10, 0, 5, 0.5)
-    assert log == []  # short runs show nothing
-    progress.tick(2.1, 20, 0, 5, 0.4)
-    progress.tick(2.2, 21, 0, 5, 0.4)  # throttled
-    progress.tick(2.7, 30, 1, 5, 0.3)
-    progress.close()
-    assert log[0] == ("display", {})
-    assert [entry[0] for entry in log] == ["display", "update", "update", "update"]
-    assert "epoch 2/5, update 30/100, cost 0.3" in log[2][1]["text/plain"]
-    assert log[-1] == ("update", {})
-
-
-def test_progress_is_off_outside_a_kernel():
-    log = []
-    progress = optim._Progress(10, enabled=False, after=0.0, display=_fake_display(log))
-    progress.tick(5.0, 1, 0, 1, 0.1)
-    progress.close()
+def test_a_long_run_shows_epoch_update_and_cost_then_leaves_nothing(monkeypatch):
+    log = []  # bool(enabled): as if the run were already long ("auto" -> True)
+    monkeypatch.setattr(optim, "Progress", lambda enabled: progress.Progress(
+        bool(enabled), display=_fake_display(log)))
+    X, Y = ds.moons(60, seed=1)
+    optim.train(mlp.init_params([2, 4, 1], seed=0), X, Y, epochs=40, batch_size=30)
+    texts = [bundle.get("text/plain") for _, bundle in log]
+    assert log[0] == ("display", {}) and log[-1] == ("update", {})
+    assert re.fullmatch(r"epoch \d+/40, update \d+/80, cost [0-9.]+, [0-9.]+ s", texts[1])
+    log.clear()
+    optim.train(mlp.init_params([2, 4, 1], seed=0), X, Y, epochs=1, batch_size=30,
+                progress=False)
     assert log == []
-    assert not optim._in_kernel()
 
 
 # The fast path (gradkit._fastmlp) against the general path through mlp.cost_and_gradients
@@ -303,18 +292,20 @@ def test_train_leaves_X_Y_and_params_untouched_and_returns_fresh_arrays(monkeypa
 
 
 class _RecordingProgress:
-    """Stands in for optim._Progress: every update is due, each tick is recorded."""
+    """Stands in for optim.Progress: every update is due, each text is recorded."""
 
     log = []
 
-    def __init__(self, total, *, enabled, after):
+    def __init__(self, enabled):
         self.enabled = True
 
-    def due(self, elapsed):
+    def due(self, elapsed=None):
         return True
 
-    def tick(self, elapsed, update, epoch, epochs, cost):
-        self.log.append((update, epoch, cost))
+    def update(self, text, elapsed=None):
+        epoch, update, cost = re.fullmatch(r"epoch (\d+)/\d+, update (\d+)/\d+, cost (.+)",
+                                           text).groups()
+        self.log.append((int(update), int(epoch) - 1, float(cost)))
 
     def close(self):
         pass
@@ -324,11 +315,11 @@ class _RecordingProgress:
 def test_progress_sees_each_update_and_the_cost_the_history_records(monkeypatch, fast):
     if not fast:
         monkeypatch.setattr(optim, "_fast_path", lambda *args: None)
-    monkeypatch.setattr(optim, "_Progress", _RecordingProgress)
+    monkeypatch.setattr(optim, "Progress", _RecordingProgress)
     monkeypatch.setattr(_RecordingProgress, "log", [])
     X, Y = DATA["linear"]()
     params = mlp.init_params([1, 6, 1], seed=2)
     _, history = optim.train(params, X, Y, epochs=2, batch_size=16, output="linear", lambd=0.2)
     log = _RecordingProgress.log
     assert [(update, epoch) for update, epoch, _ in log] == [(u, (u - 1) // 4) for u in range(1, 9)]
-    np.testing.assert_allclose([cost for *_, cost in log], history.cost, rtol=1e-13)
+    np.testing.assert_allclose([cost for *_, cost in log], history.cost, rtol=1e-3)  # :.4g
