@@ -107,8 +107,8 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
         dtype (see ``tolerance_table``).
     progress : {"auto", True, False}
         In Jupyter, ``"auto"`` shows a progress line (calls of ``f`` so far)
-        once the check passes 2 s, e.g. in full mode on a big net; it leaves
-        nothing in the saved notebook.
+        once the check passes 2 s, e.g. in full mode on a big net; ``True``
+        from the start; ``False`` never. It leaves nothing in the saved notebook.
 
     Returns
     -------
@@ -133,6 +133,8 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
     numgrad._check_method(method)
     if mode not in ("auto", "full"):
         raise ValueError(f"mode={mode!r}: choose 'auto' or 'full'")
+    if not (progress is True or progress is False or progress == "auto"):
+        raise ValueError(f"progress={progress!r}: choose 'auto', True or False")
     bare = not isinstance(params, dict)
     pdict = as_param_dict(params, "params")
     for name, arr in pdict.items():

@@ -142,12 +142,12 @@ class Evaluator:
         self.calls = 0
         self.value_dtype = None
         self.changed = False  # did any perturbation change f at all?
-        self.on_call = None  # called with the count after each call (progress)
+        self.on_call = None  # on_call(calls), if set, before each call
         self._f0 = None
 
     def _call(self, where):
         self.calls += 1
-        if self.on_call is not None:
+        if self.on_call is not None:  # progress
             self.on_call(self.calls)
         # a fresh dict each call: f may add keys (a cache) without upsetting us
         value = _as_scalar(self.f(dict(self.work)), where)

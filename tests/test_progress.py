@@ -110,3 +110,29 @@ def test_a_quick_check_shows_nothing(monkeypatch):
     x = np.array([1.0, 2.0])
     assert gk.check_gradients(lambda p: np.sum(p ** 2), x, 2 * x).passed
     assert shown.bundles == []
+
+
+def test_in_kernel_recognises_a_jupyter_kernel_shell(monkeypatch):
+    import sys
+    import types
+
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: types.SimpleNamespace(kernel=object())
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    assert progress.in_kernel()
+    assert progress.Progress("auto").enabled
+    fake.get_ipython = lambda: types.SimpleNamespace()  # a terminal IPython: no kernel
+    assert not progress.in_kernel()
+
+
+def test_check_gradients_names_a_bad_progress_value_before_calling_f():
+    calls = []
+
+    def f(p):
+        calls.append(1)
+        return float(np.sum(p ** 2))
+
+    x = np.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"progress='no': choose 'auto', True or False"):
+        gk.check_gradients(f, x, 2 * x, progress="no")
+    assert calls == []
