@@ -29,6 +29,8 @@ import time
 
 import numpy as np
 
+__all__ = []  # private: optim.train is the interface
+
 from gradkit import nn
 
 

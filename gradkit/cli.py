@@ -138,7 +138,8 @@ def _parser():
                        help="grade N submissions in parallel")
     grade.add_argument("--hidden", metavar="DIR", help="directory of hidden tests (*.py)")
     grade.add_argument("--solutions", metavar="DIR",
-                       help="solution notebooks (default ./solutions, else the installed course)")
+                       help="solution notebooks (default ./solutions, else the solutions/ of "
+                            "the course gradkit was installed from with pip install -e)")
     grade.add_argument("--gradescope", action="store_true",
                        help="one results object for all notebooks (a Gradescope submission)")
     grade.set_defaults(func=_grade)
@@ -155,7 +156,8 @@ def _parser():
     site.add_argument("--out", required=True, metavar="DIR",
                       help="a new or empty directory (or a site written before)")
     site.add_argument("--solutions", metavar="DIR",
-                      help="executed notebooks (default ./solutions, else the installed course)")
+                      help="executed notebooks (default ./solutions, else the solutions/ "
+                           "of the course gradkit was installed from with pip install -e)")
     site.set_defaults(func=_site)
     return parser
 
