@@ -11,9 +11,16 @@ missing browser cannot pass silently::
     sync_playwright = require_browser()
     with sync_playwright() as playwright:
         browser = launch_chromium(playwright)
+
+A server such as JupyterLab, started for a browser to talk to, is stopped with
+its whole process tree: :func:`process_tree` lists it while the server is
+alive, :func:`terminate` ends what is left.
 """
 
+import contextlib
 import os
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -24,8 +31,10 @@ __all__ = [
     "REQUIRE_ENV",
     "browser_required",
     "launch_chromium",
+    "process_tree",
     "require_browser",
     "screenshot",
+    "terminate",
 ]
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -126,3 +135,81 @@ def screenshot(page, directory, name):
     except Exception as exc:  # a dead page must not hide the failure being reported
         return f"no screenshot ({type(exc).__name__}: {exc})"
     return f"screenshot: {path}"
+
+
+def _stat(pid):
+    """``(state, ppid, start time)`` from ``/proc/<pid>/stat``; None once the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # the command name, in parentheses, may itself hold spaces and parentheses
+    fields = stat[stat.rindex(")") + 2:].split()
+    return fields[0], int(fields[1]), int(fields[19])
+
+
+def process_tree(pid):
+    """The processes below ``pid``, at any depth, each as ``(pid, start time)``.
+
+    Children started in a session of their own (``start_new_session``, as
+    jupyter_client starts kernels) are out of reach of ``os.killpg`` on the
+    parent's group; this finds them through the parent links in ``/proc``,
+    which last only while the parent is alive. The start time tells a process
+    from a later one that reuses its pid.
+
+    Parameters
+    ----------
+    pid : int
+
+    Returns
+    -------
+    list of tuple of (int, int)
+        Empty where there is no ``/proc``.
+    """
+    children = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        stat = _stat(entry.name)
+        if stat is not None:
+            children.setdefault(stat[1], []).append((int(entry.name), stat[2]))
+    found, todo = [], [pid]
+    while todo:
+        below = children.get(todo.pop(), [])
+        found += below
+        todo += [child for child, _ in below]
+    return found
+
+
+def _alive(processes):
+    alive = []
+    for pid, start in processes:
+        stat = _stat(pid)
+        # a zombie has exited already; another start time is another process
+        if stat is not None and stat[0] != "Z" and stat[2] == start:
+            alive.append((pid, start))
+    return alive
+
+
+def terminate(processes, timeout=10):
+    """SIGTERM the ``processes`` still alive, then SIGKILL those left after ``timeout`` s.
+
+    Parameters
+    ----------
+    processes : list of tuple of (int, int)
+        ``(pid, start time)`` pairs from :func:`process_tree`; those that have
+        exited, or whose pid now belongs to another process, are left alone.
+    timeout : float
+        Seconds to wait after each signal.
+
+    Returns
+    -------
+    list of int
+        The pids still alive at the end: empty unless a process outlived SIGKILL.
+    """
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid, _ in _alive(processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        deadline = time.monotonic() + timeout
+        while _alive(processes) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    return [pid for pid, _ in _alive(processes)]

@@ -12,8 +12,10 @@ Run menu and reads what a student sees:
 - the secant slider renders with its plot; moved with the keyboard, the plot
   is redrawn, and left alone, it is not.
 
-Jupyter's config, data and runtime directories point into the temporary
-directory; the ipywidgets front end (``jupyterlab_widgets``) still loads from
+Jupyter's config, data, runtime, settings and workspaces directories point
+into the temporary directory, and no other ``JUPYTERLAB_*`` variable is passed
+on, so a developer's own settings cannot change what is tested; the ipywidgets
+front end (``jupyterlab_widgets``) still loads from
 ``<venv>/share/jupyter/labextensions``, which is on the data path through
 ``sys.prefix``. On failure the message names a screenshot of the page.
 """
@@ -32,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _browser import launch_chromium, require_browser, screenshot
+from _browser import launch_chromium, process_tree, require_browser, screenshot, terminate
 
 from gradkit.grading import exercises_for_lesson
 
@@ -58,6 +60,9 @@ USER_SETTINGS = {
 SERVER_START_S = 60
 RUN_ALL_MS = 120_000
 WIDGET_MS = 60_000
+# How long a redraw that nothing asked for is given to show up: the kernel's
+# round trip for a redraw takes well under this.
+SETTLE_MS = 1_000
 
 
 @dataclass(frozen=True)
@@ -95,10 +100,13 @@ def _copy_notebook(source, dest, probe=None):
 
 
 def _write_user_settings(config_dir):
+    """Write :data:`USER_SETTINGS` under ``config_dir``; return the settings directory."""
+    directory = config_dir / "lab" / "user-settings"
     for plugin, settings in USER_SETTINGS.items():
-        path = config_dir / "lab" / "user-settings" / f"{plugin}.jupyterlab-settings"
+        path = directory / f"{plugin}.jupyterlab-settings"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(settings))
+    return directory
 
 
 def _log_tail(log):
@@ -106,7 +114,13 @@ def _log_tail(log):
 
 
 def _stop(proc, lab):
-    """Shut the server down through its API (kernels included), else kill its group."""
+    """Shut the server down through its API (kernels included), else kill it and its kernels.
+
+    jupyter_client starts each kernel in a session of its own, which killing the
+    server's process group does not reach, and once the server is gone nothing
+    links a kernel to it: its processes are listed first, while it still runs.
+    """
+    below = process_tree(proc.pid)
     if lab is not None and proc.poll() is None:
         try:
             lab.api("shutdown", method="POST")
@@ -114,12 +128,15 @@ def _stop(proc, lab):
         except Exception:  # an unresponsive server is killed below
             pass
     if proc.poll() is None:
+        below = sorted({*below, *process_tree(proc.pid)})  # and any started since
         os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+    # whatever outlived the server, its API shutdown included
+    terminate(below)
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +154,15 @@ def lab(tmp_path_factory):
     root, runtime, log = base / "root", base / "runtime", base / "server.log"
     _copy_notebook(ROOT / "lessons" / NOTEBOOK, root / "lessons" / NOTEBOOK, probe=PROBE)
     _copy_notebook(ROOT / "solutions" / NOTEBOOK, root / "solutions" / NOTEBOOK)
-    _write_user_settings(base / "config")
+    settings = _write_user_settings(base / "config")
 
     env = {k: v for k, v in os.environ.items()
-           if k not in ("MPLBACKEND", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH")}
+           if k not in ("MPLBACKEND", "JUPYTER_PATH", "JUPYTER_CONFIG_PATH")
+           and not k.startswith("JUPYTERLAB_")}
     env.update(JUPYTER_CONFIG_DIR=str(base / "config"), JUPYTER_DATA_DIR=str(base / "data"),
-               JUPYTER_RUNTIME_DIR=str(runtime), IPYTHONDIR=str(base / "ipython"))
+               JUPYTER_RUNTIME_DIR=str(runtime), IPYTHONDIR=str(base / "ipython"),
+               JUPYTERLAB_SETTINGS_DIR=str(settings),
+               JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"))
     token = secrets.token_hex(16)
     # sys.executable runs the server, and the kernel spec's "python" becomes the
     # server's own interpreter: the kernel is this virtualenv's Python.
@@ -312,6 +332,46 @@ _SLIDER_JS = """const slider = () => {
 """
 
 
+def _settle(page, lab, name):
+    """Wait for the kernel to be idle, :data:`SETTLE_MS` more, and for it to be idle again.
+
+    For a test that asserts nothing happens: a bounded wait is the only way to
+    give an unwanted kernel round trip (a redraw) the time to show.
+    """
+    _wait(page, lab, name, _KERNEL_IDLE, "the kernel to be idle")
+    page.wait_for_timeout(SETTLE_MS)
+    _wait(page, lab, name, _KERNEL_IDLE, "the kernel to be idle again")
+
+
+# Records every change below the slider's output area from now on: an image
+# replaced, an attribute or a text changed. A redraw of the very same plot
+# changes no image digest but replaces the <img>, so it is recorded here.
+_WATCH_OUTPUT = _SLIDER_JS + """() => {
+    if (window.gkOutputObserver) window.gkOutputObserver.disconnect();
+    const seen = window.gkOutputChanges = [];
+    const describe = r => r.type + ' on ' + r.target.nodeName
+        + (r.attributeName ? ' ' + r.attributeName : '')
+        + (r.addedNodes.length ? ' +' + r.addedNodes.length : '')
+        + (r.removedNodes.length ? ' -' + r.removedNodes.length : '');
+    const observer = window.gkOutputObserver = new MutationObserver(
+        records => seen.push(...records.map(describe)));
+    observer.gkDescribe = describe;
+    observer.observe(slider().img.closest('.widget-output'),
+        {subtree: true, childList: true, attributes: true, characterData: true});
+}"""
+
+# The changes recorded since _WATCH_OUTPUT, after two frames so that a change
+# the kernel's last message caused has been rendered.
+_OUTPUT_CHANGES = """async () => {
+    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    const observer = window.gkOutputObserver;
+    const seen = window.gkOutputChanges;
+    seen.push(...observer.takeRecords().map(observer.gkDescribe));
+    observer.disconnect();
+    return seen;
+}"""
+
+
 @pytest.fixture(scope="module")
 def lesson_page(browser, lab):
     page = open_and_run_all(browser, lab, f"lessons/{NOTEBOOK}")
@@ -360,16 +420,24 @@ def test_solution_checks_say_public_checks_passed(browser, lab):
 
 
 def test_slider_output_is_unchanged_when_nothing_moves(lab, lesson_page):
+    # whichever test ran before on this page, start from what it shows once settled
+    _settle(lesson_page, lab, "slider-idle-start")
     before = read_slider(lesson_page)
-    lesson_page.locator(".widget-slider .noUi-handle").focus()
-    after = read_slider(lesson_page)
     assert before is not None and before.image, (
         "the secant slider has no plot; " + screenshot(lesson_page, lab.shots, "slider-idle"))
-    assert after == before and not redrawn(before, after), (
-        before, after, screenshot(lesson_page, lab.shots, "slider-idle"))
+    lesson_page.evaluate(_WATCH_OUTPUT)
+    lesson_page.locator(".widget-slider .noUi-handle").focus()
+    # a wrong redraw comes back from the kernel later, so give it the time to
+    _settle(lesson_page, lab, "slider-idle-settle")
+    changes = lesson_page.evaluate(_OUTPUT_CHANGES)
+    after = read_slider(lesson_page)
+    assert changes == [] and after == before, (
+        f"focusing the slider's handle changed its output: {changes[:5]}, "
+        f"{before} -> {after}; " + screenshot(lesson_page, lab.shots, "slider-idle"))
 
 
 def test_secant_slider_redraws_its_plot_when_moved(lab, lesson_page):
+    _settle(lesson_page, lab, "slider-moved-start")
     before = read_slider(lesson_page)
     src = lesson_page.evaluate(_SLIDER_JS + "() => slider().img.src")
     lesson_page.locator(".widget-slider .noUi-handle").press("ArrowRight")

@@ -214,10 +214,13 @@ def test_each_page_renders_title_math_figures_and_navigation(site, browser):
         nav = page.locator("nav.gk-top")
         if i + 1 < len(LESSONS):
             nav.locator("a[rel=next]").click()
+            # the click returns before the next page has loaded: read its title once it has
+            page.wait_for_url("**/" + LESSONS[i + 1] + ".html")
             assert page.title().startswith(f"Lesson {LESSONS[i + 1][:2]} ")
         else:
             assert nav.locator("a[rel=next]").count() == 0
             nav.locator("text=All lessons").click()
+            page.wait_for_url("**/index.html")
             assert page.title().startswith("gradkit")
         page.close()
 
