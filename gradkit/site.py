@@ -144,13 +144,16 @@ def _reading_notebook(nb):
     nb = copy.deepcopy(nb)
     formulas = []
     cells = []
-    for cell in nb.cells:
+    for number, cell in enumerate(nb.cells, start=1):
         if is_instructor_cell(cell):
             continue
         cell.source = "\n".join(line for line in cell.source.splitlines()
                                 if not line.strip().startswith((BEGIN, END)))
         if cell.cell_type == "markdown":
-            cell.source, formulas = markdown_math(cell.source, formulas)
+            try:
+                cell.source, formulas = markdown_math(cell.source, formulas)
+            except ValueError as exc:
+                raise ValueError(f"cell {number}: {exc}") from None
         elif cell.cell_type == "code":
             outputs = []
             for out in cell.get("outputs", []):
@@ -327,7 +330,10 @@ def build_site(solutions, out, *, names=None):
     for i, page in enumerate(pages):
         nb = notebooks[page.source]
         if page.source in chosen:
-            reading, formulas = _reading_notebook(nb)
+            try:
+                reading, formulas = _reading_notebook(nb)
+            except ValueError as exc:
+                raise ValueError(f"{page.source}, {exc}") from None
             body, _ = exporter.from_notebook_node(
                 reading, resources={"metadata": {"name": f"{page.title} · gradkit"}})
             body = _put_math(body, formulas)
@@ -338,6 +344,13 @@ def build_site(solutions, out, *, names=None):
             body = body.replace("</main>", "</main>" + _nav(pages, i, "bottom"), 1)
             (out / page.file).write_text(body, encoding="utf-8")
             written.append(out / page.file)
+        else:  # a page kept from before: its neighbours may have changed
+            old = (out / page.file).read_text(encoding="utf-8")
+            body = re.sub(r'<nav class="gk-nav gk-(top|bottom)">.*?</nav>',
+                          lambda m, i=i: _nav(pages, i, m.group(1)), old, flags=re.S)
+            if body != old:
+                (out / page.file).write_text(body, encoding="utf-8")
+                written.append(out / page.file)
         summary, formulas = markdown_math(_summary(nb))
         summary_html = _put_math(markdown2html(summary), formulas) if summary else ""
         items.append(f'<li class="gk-lesson"><a href="{page.file}">{html.escape(page.title)}</a>'

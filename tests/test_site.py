@@ -76,13 +76,29 @@ def test_site_has_an_index_and_a_page_per_lesson(site):
         assert f'href="{name}.html"' in index
 
 
+def network_loads(text):
+    """What a page would fetch: script sources, remote images/styles/frames, CSS imports."""
+    found = re.findall(r"<script[^>]+src=\"([^\"]*)", text)
+    found += re.findall(r"<(?:img|link|iframe|source|video|audio)[^>]+(?:src|href)="
+                        r"\"((?:https?:)?//[^\"]*)", text)
+    found += re.findall(r"@import[^;]*|url\(\s*['\"]?(?:https?:)?//[^)]*", text)
+    return found
+
+
 def test_pages_load_nothing_from_the_network(site):
     out, _ = site
     for page in out.glob("*.html"):
         text = page.read_text()
-        assert not re.search(r"<script[^>]+src=", text), page.name
-        assert not re.search(r"<link[^>]+href=\"https?:", text), page.name
+        assert network_loads(text) == [], page.name
         assert "gkmath" not in text, f"{page.name}: a formula placeholder was left"
+
+
+def test_the_network_check_sees_remote_loads():
+    page = ('<script src="require.js"></script><img src="//cdn.x/a.png">'
+            '<link rel="stylesheet" href="https://cdn.x/a.css"><a href="https://ok.example">'
+            '<style>@import "x.css"; p { background: url(http://x/b.png) }</style>')
+    assert network_loads(page) == ["require.js", "//cdn.x/a.png", "https://cdn.x/a.css",
+                                   '@import "x.css"', "url(http://x/b.png"]
 
 
 def test_solution_markers_and_widget_outputs_are_replaced(site):
@@ -125,6 +141,29 @@ def test_rebuilding_one_page_keeps_the_others_in_the_index_and_links(tmp_path):
     assert 'href="03_gradient_checking.html"' in index
     assert 'rel="next" href="03_gradient_checking.html"' in (
         tmp_path / "01_derivative.html").read_text()
+
+
+def test_a_page_added_between_two_others_is_linked_from_both(tmp_path):
+    build_site(SOLUTIONS, tmp_path, names=["01_derivative", "03_gradient_checking"])
+    files = build_site(SOLUTIONS, tmp_path, names=["02_finite_differences"])
+    first = (tmp_path / "01_derivative.html").read_text()
+    third = (tmp_path / "03_gradient_checking.html").read_text()
+    assert first.count('rel="next" href="02_finite_differences.html"') == 2  # top and bottom
+    assert third.count('rel="prev" href="02_finite_differences.html"') == 2
+    assert "03_gradient_checking.html" not in first and "01_derivative.html" not in third
+    assert sorted(f.name for f in files) == ["01_derivative.html", "02_finite_differences.html",
+                                             "03_gradient_checking.html", "index.html"]
+
+
+def test_a_bad_formula_is_named_with_its_lesson_and_cell(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    nb = nbformat.read(SOLUTIONS / "01_derivative.ipynb", 4)
+    nb.cells[3].source += "\n\nand $x^$ here"
+    nbformat.write(nb, src / "01_derivative.ipynb")
+    with pytest.raises(ValueError, match=r"01_derivative.ipynb, cell 4: cannot render the "
+                                         r"formula \$x\^\$"):
+        build_site(src, tmp_path / "out")
 
 
 def test_unexecuted_or_unknown_lessons_are_refused(tmp_path):
