@@ -1,13 +1,22 @@
-"""Grading variants of a solution notebook in tests: edited copies, graded by gradkit grade."""
+"""Grading helpers for tests: failing hints of a check, edited copies of a solution graded by
+gradkit grade."""
 
 import copy
 from pathlib import Path
 
 import nbformat
 
+from gradkit.grading import check
 from gradkit.grading.grader import Grader
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def failing_hints(exercise_id, answer):
+    """The hints of the failed public tests when ``answer`` answers ``exercise_id``."""
+    result = check(exercise_id, answer)
+    assert result.status == "failed", repr(result)
+    return [o.hint for o in result.outcomes if o.status == "fail"]
 
 
 def edited(nb, marker, edit):
