@@ -15,3 +15,15 @@ def pytest_configure(config):
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261122)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless system Chromium for the browser tests (skips or fails as _browser says)."""
+    from _browser import launch_chromium, require_browser
+
+    sync_playwright = require_browser()
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()

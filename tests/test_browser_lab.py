@@ -34,7 +34,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from _browser import launch_chromium, process_tree, require_browser, screenshot, terminate
+from _browser import process_tree, screenshot, terminate
 
 from gradkit.grading import exercises_for_lesson
 
@@ -137,15 +137,6 @@ def _stop(proc, lab):
             proc.wait(timeout=10)
     # whatever outlived the server, its API shutdown included
     terminate(below)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_playwright = require_browser()
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture(scope="module")

@@ -217,17 +217,6 @@ PROBLEMS_JS = """() => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from _browser import launch_chromium, require_browser
-
-    sync_playwright = require_browser()
-    with sync_playwright() as pw:
-        chromium = launch_chromium(pw)
-        yield chromium
-        chromium.close()
-
-
 def _open(browser, url):
     page = browser.new_page()
     requests = []
