@@ -320,8 +320,7 @@ def build_site(solutions, out, *, names=None):
             raise ValueError(f"{path} has no outputs: execute it first "
                              f"(jupyter nbconvert --to notebook --execute --inplace {path})")
         notebooks[path] = nb
-    pages = [Page(f"{p.stem}.html", _title(nb, p.stem), p) for p, nb in notebooks.items()
-             if p in chosen or (out / f"{p.stem}.html").exists()]
+    pages = [Page(f"{p.stem}.html", _title(nb, p.stem), p) for p, nb in notebooks.items()]
 
     out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("written by gradkit site; the directory may be rebuilt\n")
