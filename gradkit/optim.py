@@ -26,7 +26,7 @@ path up to rounding, not to the last bit.
 
 Runs longer than about 2 s show a progress line in Jupyter. It is shown in a
 display that starts and ends empty, so it leaves nothing in the saved
-notebook and nothing for ``pytest --nbval`` to compare.
+notebook and nothing for the notebook tests to compare.
 """
 
 import time

@@ -4,7 +4,7 @@ Training (``optim.train``) and full-mode gradient checks on big nets can take
 seconds. In Jupyter they show one line of progress once they pass ``after``
 seconds, updated at most every ``every`` seconds.
 
-nbval compares ``display_data`` and ``stream`` outputs but ignores
+The notebook tests (like nbval) compare ``display_data`` and ``stream`` outputs; they ignore
 ``update_display_data`` messages, and a saved notebook keeps a display in its
 last state. So the display is created with an empty bundle, only ever
 updated while the operation runs, and updated back to empty at the end:

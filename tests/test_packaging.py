@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _outputs import text_difference
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -99,4 +101,8 @@ def test_the_readme_example_prints_what_the_readme_says():
     shown = re.search(r"\nprints\n\n```\n(.+?)```", text, re.S).group(1)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT).stdout
-    assert out == shown
+    # The same words, verdict, counts and names; numbers up to another machine's
+    # round-off, as for the notebooks (tests/_outputs.py).
+    assert text_difference(shown, out) is None, out
+    changed = shown.replace("28 calls of f", "30 calls of f")
+    assert changed != shown and text_difference(changed, out), "the comparison can fail"
