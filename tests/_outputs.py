@@ -21,10 +21,11 @@ is compared by how it is written:
   relative error of one direction check was measured at 4.5e-11, 2.0e-9 and
   6.0e-9 on three BLAS kernels. Under ``FLOOR`` (1e-5) only the order of
   magnitude is compared, give or take ``FLOOR_FACTOR`` (100), keeping its
-  sign: a round-off error that climbs towards the tolerance is a change. Printed with one significant digit (``1e+04``), a
-  number claims an order of magnitude and may differ by ``ORDER_FACTOR``
-  (10). Otherwise it may differ by ``RELATIVE`` (10 %): a float32 error of
-  ``1.7e-03`` may read ``1.6e-03``, a bug's ``3.3e-01`` may not read ``1.1e-01``.
+  sign: a round-off error that climbs towards the tolerance is a change.
+  Printed with one significant digit (``1e+04``), a number claims an order
+  of magnitude and may differ by ``ORDER_FACTOR`` (10). Otherwise it may
+  differ by ``RELATIVE`` (10 %): a float32 error of ``1.7e-03`` may read
+  ``1.6e-03``, a bug's ``3.3e-01`` may not read ``1.1e-01``.
 
 Verdicts, finding kinds and tensor names are text, so they are compared
 exactly. So notebooks print a round-off-level quantity in e-notation, never as

@@ -67,9 +67,11 @@ def test_environment_yml_pins_match_pyproject():
 def test_pin_check_notices_a_drift_either_way():
     env = (ROOT / "environment.yml").read_text()
     pyproject = (ROOT / "pyproject.toml").read_text()
-    bumped = pyproject.replace('"numpy>=1.24"', '"numpy>=1.26"')
-    assert pin_mismatches(env, bumped) == ["numpy: pyproject >=1.26, environment.yml >=1.24",
-                                           "numpy: environment.yml >=1.24, pyproject >=1.26"]
+    pin = re.search(r'"numpy(>=[\d.]+)"', pyproject).group(1)
+    bumped = pyproject.replace(f'"numpy{pin}"', '"numpy>=9.99"')
+    assert bumped != pyproject
+    assert pin_mismatches(env, bumped) == [f"numpy: pyproject >=9.99, environment.yml {pin}",
+                                           f"numpy: environment.yml {pin}, pyproject >=9.99"]
     dropped = env.replace("  - ipykernel>=6.25\n", "")
     assert pin_mismatches(dropped, pyproject) == [
         "ipykernel: pyproject >=6.25, environment.yml None"]
