@@ -78,9 +78,8 @@ def _last_unit(token):
 
 def _within_factor(stored, fresh, factor, what):
     a, b = float(stored), float(fresh)
-    if a == 0 or b == 0:
-        small = max(abs(a), abs(b)) < FLOOR / factor
-        return None if small else f"{what}: {stored} became {fresh}"
+    if a == 0 or b == 0:  # the other is above ROUNDOFF: no factor takes it to 0
+        return f"{what}: {stored} became {fresh}"
     if (a > 0) != (b > 0):
         return f"{what} changed sign: {stored} became {fresh}"
     if abs(math.log10(abs(a) / abs(b))) <= math.log10(factor):

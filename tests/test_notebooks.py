@@ -39,12 +39,14 @@ print(_json.dumps(_status))
 """
 
 
-def _execute(path):
-    """A fresh kernel's run of a notebook, top to bottom, in its own directory."""
+def _execute(path, extra_cell=None, timeout=300):
+    """A fresh kernel's run of a notebook (plus extra_cell), top to bottom, in its directory."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, kernel_name="python3", timeout=300,
+    if extra_cell is not None:
+        nb.cells.append(nbformat.v4.new_code_cell(extra_cell))
+    NotebookClient(nb, kernel_name="python3", timeout=timeout,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     return nb
 
@@ -61,12 +63,7 @@ def test_solution_reproduces_its_stored_outputs_nbval_style(solution):
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_lesson_runs_in_a_fresh_kernel_and_every_exercise_is_unanswered(lesson):
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(lesson, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell(_PROBE % lesson.stem[:2]))
-    NotebookClient(nb, kernel_name="python3", timeout=120,
-                   resources={"metadata": {"path": str(lesson.parent)}}).execute()
+    nb = _execute(lesson, extra_cell=_PROBE % lesson.stem[:2], timeout=120)
     # Run All runs to the end (no cell raised): check cells say "not answered
     # yet", and a cell that needs an answer says which exercise to answer first.
     for cell in nb.cells[:-1]:
