@@ -43,11 +43,13 @@ difference is within the round-off of ``f`` itself (``30·eps·|f|/h``) never
 fail, so vanishing gradients are not reported as wrong.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from gradkit import numgrad
 from gradkit.diagnose import diagnose, kink_message
-from gradkit.kinks import second_look
+from gradkit.kinks import KINK_GAP, joint_look, second_look
 from gradkit.numgrad import Evaluator, along_unit, combine, direction_step, stencil_values
 from gradkit.params import as_param_dict, validate_grads
 from gradkit.progress import Progress
@@ -73,6 +75,10 @@ KINK_RETRIES = 2
 # Within f's round-off but this far off (relative): the check cannot tell right from
 # wrong (a float32 cost with float64 steps, a gradient far below the cost's precision).
 UNRESOLVED = 0.1
+# Under the tolerance but SHARP times above the error estimated by comparing two
+# steps: a real difference. Tested only where the error exceeds SHARP_TRIGGER·tol.
+SHARP = 100.0
+SHARP_TRIGGER = 1e-3
 
 
 def tolerance_table():
@@ -130,11 +136,7 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
     >>> check_gradients(lambda p: np.sum(p ** 2), x, 4 * x).kinds()
     ['scale']
     """
-    numgrad._check_method(method)
-    if mode not in ("auto", "full"):
-        raise ValueError(f"mode={mode!r}: choose 'auto' or 'full'")
-    if not (progress is True or progress is False or progress == "auto"):
-        raise ValueError(f"progress={progress!r}: choose 'auto', True or False")
+    validate_options(method, mode, progress, h, tol)
     bare = not isinstance(params, dict)
     pdict = as_param_dict(params, "params")
     for name, arr in pdict.items():
@@ -144,45 +146,80 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
                             "(method='complex' adds the imaginary step itself)")
     gdict = validate_grads(grads, pdict, bare)
     ev = Evaluator(numgrad._unwrap(f, bare), pdict, complex_work=(method == "complex"))
-    before = {name: w.copy() for name, w in ev.work.items()}
-    f0 = ev.value()
-    _check_not_mutated(ev, before)
-    f0_again = ev.value()
-    if isinstance(f0, complex):
-        f0, f0_again = f0.real, f0_again.real
+    return run_check(ev, pdict, gdict, h=h, method=method, mode=mode, seed=seed, tol=tol,
+                     progress=progress)
 
+
+def validate_options(method, mode, progress, h, tol):
+    """The option errors shared by check_gradients and check_vjp."""
+    numgrad._check_method(method)
+    if mode not in ("auto", "full"):
+        raise ValueError(f"mode={mode!r}: choose 'auto' or 'full'")
+    if not (progress is True or progress is False or progress == "auto"):
+        raise ValueError(f"progress={progress!r}: choose 'auto', True or False")
     if h is not None and not float(h) > 0:
         raise ValueError(f"h must be a positive step, got {h}")
     if tol is not None and not (np.isfinite(tol) and 0 < tol < 1):
         raise ValueError(f"tol must be a relative error between 0 and 1, got {tol}")
+
+
+@dataclass(frozen=True)
+class Words:
+    """How messages name the function checked and its argument."""
+
+    subject: str = "f"
+    argument: str = "params"
+    value: str = "cost"
+
+
+def run_check(ev, pdict, gdict, *, h, method, mode, seed, tol, progress, words=Words(),
+              magnitude=None):
+    """The check itself, on an evaluator whose ``f`` is the scalar to differentiate.
+
+    ``magnitude`` is the size of the terms that ``f`` adds up (for a sum with
+    cancellation, such as ``Σ out·dout``, more than ``|f|``): it sets the
+    round-off level of ``f``.
+    """
+    before = {name: w.copy() for name, w in ev.work.items()}
+    f0 = ev.value()
+    _check_not_mutated(ev, before, words)
+    f0_again = ev.value()
+    if isinstance(f0, complex):
+        f0, f0_again = f0.real, f0_again.real
+
     fdtype = ev.value_dtype.name if ev.value_dtype.name in _DTYPES[1:] else "float64"
-    findings = _precision_findings(pdict, gdict, fdtype)
+    findings = _precision_findings(pdict, gdict, fdtype, words)
     if tol is None:
         tol, reason = _default_tolerance(method, h, fdtype, gdict)
     else:
         tol, reason = float(tol), f"{float(tol):g}, as given"
     base_h = numgrad.default_step(method, np.dtype(fdtype)) if h is None else float(h)
 
-    if abs(f0 - f0_again) > 8 * np.finfo(np.float64).eps * max(abs(f0), 1e-300):
+    if abs(f0 - f0_again) > 8 * np.finfo(np.float64).eps * max(abs(f0), magnitude or 0,
+                                                                1e-300):
         findings.append(Finding(
             "nondeterministic", None,
-            f"f returned different costs at the same params ({f0:.10g}, then "
-            f"{f0_again:.10g}): the cost is random, so differences of it mean nothing. "
-            "Turn dropout off (keep_prob=1) or fix its mask with a seed, seed any other "
-            "noise, and check again.",
+            f"{words.subject} returned different {words.value}s at the same "
+            f"{words.argument} ({f0:.10g}, then {f0_again:.10g}): it is random, so "
+            "differences of it mean nothing. Turn dropout off (keep_prob=1) or fix its mask "
+            "with a seed, seed any other noise, and check again.",
             value=abs(f0 - f0_again),
         ))
         unknown = dict.fromkeys(pdict, float("nan"))
         return GradientReport(False, "inconclusive", float("nan"), unknown, [], findings, tol,
-                              reason, method, mode, base_h, ev.calls, [], f0)
+                              reason, method, mode, base_h, ev.calls, [], f0,
+                              subject=words.subject)
 
-    ctx = _Context(ev, f0, method, h, tol, fdtype)
+    sharp = (method == "central" and fdtype == "float64"
+             and all(g.dtype == np.float64 for g in gdict.values()))
+    ctx = _Context(ev, f0, method, h, tol, fdtype, magnitude, sharp)
     rng = np.random.default_rng(seed)
     results = []
     with Progress(progress) as shown:
         points = 1 if method == "complex" else sum(k != 0 for k, _ in numgrad._STENCILS[method])
         total = 2 + points * sum(a.size for a in pdict.values()) if mode == "full" else None
-        ev.on_call = shown.counter(f"gradient check ({mode})", "calls of f", total)
+        ev.on_call = shown.counter(f"gradient check ({mode})", f"calls of {words.subject}",
+                                   total)
         for name in pdict:
             result, extra = _check_tensor(ctx, name, np.asarray(gdict[name], np.float64), mode,
                                           rng)
@@ -191,9 +228,9 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
 
     if not ev.changed and any(r.analytic_norm > 0 for r in results):
         raise ValueError(
-            "f returned the same cost for every perturbation of params: f must compute "
-            "the cost from the params it is given (does it use a global `params` "
-            "instead of its argument?)"
+            f"{words.subject} returned the same {words.value} for every perturbation of "
+            f"{words.argument}: {words.subject} must compute it from the {words.argument} it "
+            f"is given (does it use a global `{words.argument}` instead of its argument?)"
         )
     failing = [r.name for r in results if not r.passed]
     unresolved = [r.name for r in results if r.passed and not r.resolved]
@@ -206,32 +243,38 @@ def check_gradients(f, params, grads, *, h=None, method="central", mode="auto", 
         passed=verdict == "pass", verdict=verdict, relative_error=rel,
         per_parameter={r.name: r.relative_error for r in results}, failing=failing,
         findings=findings, tolerance=tol, tolerance_reason=reason, method=method,
-        mode=mode, h=base_h, calls=ev.calls, tensors=results, cost=f0,
+        mode=mode, h=base_h, calls=ev.calls, tensors=results, cost=f0, subject=words.subject,
     )
 
 
 class _Context:
-    def __init__(self, ev, f0, method, h, tol, dtype):
+    def __init__(self, ev, f0, method, h, tol, dtype, magnitude=None, sharp=False):
         self.ev, self.f0, self.method, self.h, self.tol = ev, f0, method, h, tol
         self.dtype, self.eps = np.dtype(dtype), float(np.finfo(dtype).eps)
+        self.magnitude = max(abs(f0), magnitude or 0.0, np.finfo(float).tiny)
+        self.sharp = sharp
 
     def atol(self, step):
         """Round-off level of a derivative estimated with this step."""
         if self.method == "complex":
             return 0.0
-        return NOISE * self.eps * max(abs(self.f0), np.finfo(float).tiny) / step
+        return NOISE * self.eps * self.magnitude / step
 
 
 def _check_tensor(ctx, name, a, mode, rng):
     calls0 = ctx.ev.calls
     x = ctx.ev.work[name]
+    outcome = None
     if mode == "auto" and x.size > SMALL_TENSOR:
         outcome = _by_direction(ctx, name, a, rng)
-        if outcome is not None:
-            result, findings = outcome
-            result.calls = ctx.ev.calls - calls0
-            return result, findings
-    result, findings = _entry_by_entry(ctx, name, a)
+    if outcome is None:
+        outcome = _entry_by_entry(ctx, name, a, rng)
+    result, findings = outcome
+    if result.passed and result.resolved and ctx.sharp and np.any(a):
+        sharp = _sharp_test(ctx, name, a, rng, result)
+        if sharp is not None:
+            result.passed = False
+            findings.append(sharp)
     result.calls = ctx.ev.calls - calls0
     return result, findings
 
@@ -244,7 +287,7 @@ def _random_unit(rng, shape):
 
 
 def _direction_test(ctx, name, a, unit):
-    """(passes, d_analytic, d_numeric, stencil values, step) along one unit direction."""
+    """(passes, d_analytic, d_numeric, stencil values, step, rel, error estimate, resolved)."""
     t = direction_step({name: ctx.ev.work[name]}, {name: unit}, ctx.h, ctx.method, ctx.dtype)
     d_n, values = along_unit(ctx.ev, {name: unit}, t, ctx.method, ctx.f0)
     d_a = float(np.sum(a * unit))
@@ -253,7 +296,8 @@ def _direction_test(ctx, name, a, unit):
     denom = a_norm + abs(a_norm - e_est)
     rel = e_est / denom if denom > 0 else 0.0
     passes = err <= ctx.atol(t) or rel <= ctx.tol * DIRECTION_MARGIN
-    resolved = rel <= max(ctx.tol, UNRESOLVED) or not passes
+    # An exact zero that f cannot tell from zero is a structurally zero gradient.
+    resolved = rel <= max(ctx.tol, UNRESOLVED) or not passes or not np.any(a)
     return passes, d_a, d_n, values, t, rel, e_est, resolved
 
 
@@ -265,19 +309,23 @@ def _by_direction(ctx, name, a, rng):
     if not passes and 1 in values and -1 in values:
         left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
         gap = abs(right - left) / 2  # one-sided slopes carry O(t) error: be generous,
-        if min(left, right) - gap <= d_a <= max(left, right) + gap:  # retries decide
+        wide = 2 * gap > KINK_GAP * (abs(left) + abs(right)) + 2 * ctx.atol(t)
+        if wide and min(left, right) - gap <= d_a <= max(left, right) + gap:
             # A kink (ReLU at 0) may lie within t of x along this direction;
             # fresh directions almost never meet it again, a real bug always shows.
             retries = [_direction_test(ctx, name, a, _random_unit(rng, a.shape))
                        for _ in range(KINK_RETRIES)]
             if all(r[0] for r in retries):
                 passes, rel, e_est = True, max(r[5] for r in retries), max(r[6] for r in retries)
+                where = ("between them" if min(left, right) <= d_a <= max(left, right)
+                         else "close to them")
                 findings.append(Finding(
                     "kink", name,
                     f"{name}: along one random direction the one-sided slopes differ "
-                    f"({left:.6g} vs {right:.6g}) and the analytic value {d_a:.6g} lies "
-                    f"between them: a kink (ReLU/max/abs at 0) sits within the step. "
-                    f"{KINK_RETRIES} other directions agree, so this is not a bug.",
+                    f"({left:.6g} vs {right:.6g}), far more than a smooth function "
+                    f"bends over the step, and the analytic value {d_a:.6g} lies {where}: "
+                    f"a kink (ReLU/max/abs at 0) sits within the step. {KINK_RETRIES} other "
+                    "directions agree, so this is not a bug.",
                 ))
     if not passes:
         return None
@@ -286,12 +334,57 @@ def _by_direction(ctx, name, a, rng):
     result = TensorResult(name, a.shape, "direction", rel, True, 0, a_norm,
                           abs(a_norm - e_est) if e_est < a_norm else a_norm, e_est,
                           scale=scale, kinks=len(findings), resolved=resolved)
+    result.direction = (unit, t, d_a, d_n)
     if not resolved:
         findings.append(_unresolved(name, ctx.atol(t), a_norm / np.sqrt(a.size)))
     return result, findings
 
 
-def _entry_by_entry(ctx, name, a):
+def _sharp_test(ctx, name, a, rng, result):
+    """A Finding when the error, under the tolerance, is far above this check's own error.
+
+    The fixed tolerance leaves room for the worst numeric error of any cost;
+    comparing the directional differences at steps t, 2t and 4t estimates
+    the error of this one (its truncation, about ``|d(2t) − d(t)|/3``, and round-off).
+    A backward pass whose error exceeds that estimate SHARP times over differs
+    from the cost for real (a forgotten eps), however small the difference.
+    """
+    if result.relative_error <= ctx.tol * SHARP_TRIGGER:
+        return None
+    direction = getattr(result, "direction", None)
+    if direction is None:
+        unit = _random_unit(rng, a.shape)
+        t = direction_step({name: ctx.ev.work[name]}, {name: unit}, ctx.h, "central",
+                           ctx.dtype)
+        d_n = along_unit(ctx.ev, {name: unit}, t, "central", ctx.f0)[0]
+        d_a = float(np.sum(a * unit))
+    else:
+        unit, t, d_a, d_n = direction
+    err = abs(d_a - d_n)
+    floor = 1e3 * ctx.eps * float(np.sum(np.abs(a * unit)))  # the backward's own round-off
+    rounding = 0.25 * ctx.eps * ctx.magnitude / t
+    # d(2t) − d(t) is 3× the truncation error at t, plus the round-off of both
+    d_2 = along_unit(ctx.ev, {name: unit}, 2 * t, "central", ctx.f0)[0]
+    estimate = abs(d_2 - d_n) + rounding
+    if err <= SHARP * estimate or err <= floor:
+        return None
+    # Confirm the alarm: d(4t) − d(2t) is 4 times that truncation, with less round-off
+    d_4 = along_unit(ctx.ev, {name: unit}, 4 * t, "central", ctx.f0)[0]
+    estimate = max(estimate, abs(d_4 - d_2) / 4 + rounding)
+    if err <= SHARP * estimate:
+        return None
+    ratio = err / estimate
+    return Finding(
+        "mismatch", name,
+        f"{name}: the relative error {result.relative_error:.1e} is under the tolerance "
+        f"{ctx.tol:g}, but {ratio:.3g} times the numeric error of this check (estimated by "
+        f"comparing the steps {t:.2g}, {2 * t:.2g} and {4 * t:.2g}): the backward pass "
+        "differs from the forward one for real, if slightly. Look for a constant left out "
+        "of the backward pass or written differently there, e.g. the eps in "
+        "sqrt(var + eps), or a float32 constant.", value=ratio)
+
+
+def _entry_by_entry(ctx, name, a, rng):
     x = ctx.ev.work[name]
     steps = numgrad._steps(x, ctx.h, ctx.method, ctx.dtype)
     n = np.empty(a.shape)
@@ -308,12 +401,17 @@ def _entry_by_entry(ctx, name, a):
             left[index] = (ctx.f0 - values[-1]) / step
             right[index] = (values[1] - ctx.f0) / step
     atol = ctx.atol(steps)
-    kinks, unstable, n_eff = second_look(ctx, name, a, n, left, right, steps, atol)
+    look = second_look(ctx, name, a, n, left, right, steps, atol)
+    n_eff = look.refined
     e = a - n_eff
     e_norm, a_norm, n_norm = (float(np.linalg.norm(v)) for v in (e, a, n_eff))
     rel = e_norm / (a_norm + n_norm) if a_norm + n_norm > 0 else 0.0
     within_tol = e_norm <= ctx.tol * (a_norm + n_norm)
     passed = bool(within_tol or np.all(np.abs(e) <= atol))
+    joint = joint_look(ctx, name, a, look, steps, rng) if passed else (True,)
+    if not joint[0]:
+        passed, slope, expected, count = False, *joint[1:]
+        rel = max(rel, abs(slope - expected) / (abs(slope) + abs(expected)))
     order = np.argsort(-np.abs(e), axis=None)[:3]
     worst = [
         (tuple(int(i) for i in np.unravel_index(k, a.shape)), float(a.flat[k]),
@@ -322,17 +420,26 @@ def _entry_by_entry(ctx, name, a):
     ]
     nn = float(np.sum(n_eff * n_eff))
     scale = float(np.sum(a * n_eff) / nn) if nn > 0 else None
+    zero = passed and not np.any(a)  # structurally zero, and f cannot tell it from zero
     result = TensorResult(name, a.shape, "full", rel, passed, 0, a_norm, n_norm, e_norm,
-                          scale=scale, worst=worst, kinks=int(kinks.sum()),
-                          resolved=bool(within_tol or not passed or rel <= UNRESOLVED))
+                          scale=scale, worst=worst, kinks=int(look.kinks.sum()),
+                          resolved=bool(within_tol or not passed or rel <= UNRESOLVED or zero))
     findings = [] if result.resolved else [_unresolved(name, float(np.max(atol)),
                                                        a_norm / np.sqrt(a.size))]
-    if kinks.any():
-        findings.append(Finding("kink", name, kink_message(name, a, left, right, kinks),
-                                value=float(kinks.sum())))
-    if not passed:
-        gap = np.abs(right - left)
-        trust = ~(gap > 1e-3 * (np.abs(left) + np.abs(right)) + atol) & ~unstable
+    if look.kinks.any():
+        findings.append(Finding("kink", name, kink_message(name, a, look),
+                                value=float(look.kinks.sum())))
+    if not joint[0]:
+        findings.append(Finding(
+            "mismatch", name,
+            f"{name}: {count} entries sit on kinks, and each one alone takes the slope of f "
+            "on one side, but not all together: moving them at once, each to its side, "
+            f"changes f at the rate {slope:.6g}, not {expected:.6g} as the analytic "
+            "gradient says. A gradient at a kink must come from one piece of f: e.g. "
+            "max-pool sends dout to one of several tied maxima, not to each of them.",
+            value=rel))
+    elif not passed:
+        trust = ~look.kinks & ~look.unstable
         findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol, trust))
     return result, findings
 
@@ -347,27 +454,30 @@ def _unresolved(name, atol, typical):
         value=atol)
 
 
-def _check_not_mutated(ev, before):
+def _check_not_mutated(ev, before, words):
     for name, w in ev.work.items():
         if not np.array_equal(w, before[name]):
             ev.work[name][...] = before[name]
             raise ValueError(
-                f"f modified params[{name!r}] in place: f must not change its argument "
+                f"{words.subject} modified {words.argument}[{name!r}] in place: "
+                f"{words.subject} must not change its argument "
                 f"(write W = W - ... instead of W -= ..., or work on a copy)"
             )
 
 
-def _precision_findings(pdict, gdict, fdtype):
+def _precision_findings(pdict, gdict, fdtype, words):
     low = sorted({str(a.dtype) for a in [*pdict.values(), *gdict.values()]}
                  & {"float32", "float16"})
     if not low and fdtype == "float64":
         return []
     if fdtype != "float64":
-        msg = (f"f computes in {fdtype} (it returned a {fdtype} value): differences of f "
+        msg = (f"{words.subject} computes in {fdtype} (it returned a {fdtype} value): "
+               f"differences of {words.subject} "
                "keep only a few digits, so the step and tolerance are for "
                f"{fdtype}. For a sharp check, compute the cost in float64.")
     else:
-        msg = (f"params/grads are {', '.join(low)}: f was evaluated on float64 copies, so the "
+        msg = (f"{words.argument}/grads are {', '.join(low)}: {words.subject} was evaluated on "
+               "float64 copies, so the "
                "numeric gradient is float64; the tolerance allows for the round-off of a "
                f"{low[0]} analytic gradient.")
     return [Finding("low_precision", None, msg)]

@@ -10,12 +10,16 @@ kind           pattern                         typical bug
 zero           a = 0, n ≠ 0                    d{x} never filled, wrong key
 sign           a ≈ −n                          Y − A instead of A − Y
 scale          a ≈ c·n (value c)               a forgotten 1/m, a doubled term
-transpose      a ≈ nᵀ (square x)               A_prev @ dZ.T instead of dZ @ A_prev.T
+transpose      a ≈ n with axes permuted        A_prev @ dZ.T for dZ @ A_prev.T (square W),
+                                               a conv kernel's rows and columns swapped
 missing_l2     n − a ≈ k·x, k > 0 (value k)    L2 in the cost, not in the gradient
+                                               (k = λ/m, or reg, or 2·reg)
 extra_l2       a − n ≈ k·x, k > 0 (value k)    L2 in the gradient, not in the cost
 mismatch       none of these                   anything else
 =============  ==============================  =====================================
 """
+
+import itertools
 
 import numpy as np
 
@@ -110,27 +114,26 @@ def diagnose(name, a, n, x, rel, tol, atol, trust=None):
             "scale", name,
             f"{name}: the analytic gradient is {c:.4g} × the numeric one: look for "
             f"{_factor_hint(c)} in the backward pass of {name}.", value=c)
-    if a.ndim == 2 and a.shape[0] == a.shape[1] and a.shape[0] > 1:
-        _, res_t = _fit(a, n.T, e_norm)
-        if res_t < PATTERN_RTOL:
-            return Finding(
-                "transpose", name,
-                f"{name}: the analytic gradient is the transpose of the numeric one. "
-                "For W of shape (n_l, n_(l-1)), dW = dZ @ A_prev.T, not A_prev @ dZ.T "
-                "(a square W hides this from the shape check).", value=1.0)
+    permuted = _permutation(name, a, n, e_norm)
+    if permuted is not None:
+        return permuted
     k, res_l2 = _fit(n - a, x, e_norm)
     if res_l2 < PATTERN_RTOL and k != 0:
+        conventions = (f"With the cost's L2 term written λ/(2m)·Σ‖W‖² (lambd/m ≈ {abs(k):.4g}) "
+                       f"the gradient term is (lambd/m)·{name}; written 0.5·reg·Σw² it is "
+                       f"reg·{name} (reg ≈ {abs(k):.4g}), and written reg·Σw² it is "
+                       f"2·reg·{name} (reg ≈ {abs(k) / 2:.4g}).")
         if k > 0:
             return Finding(
                 "missing_l2", name,
                 f"{name}: numeric − analytic = {k:.4g} × {name} itself: the L2 term is in "
-                f"the cost but missing from the gradient. Add (lambd/m)·{name} to "
-                f"d{name} (here lambd/m ≈ {k:.4g}).", value=k)
+                f"the cost but missing from the gradient. Add {k:.4g}·{name} to "
+                f"d{name}. {conventions}", value=k)
         return Finding(
             "extra_l2", name,
             f"{name}: analytic − numeric = {-k:.4g} × {name} itself: the gradient has an "
-            "L2 term that the cost does not. Add lambd/(2m)·Σ‖W‖² to the cost, or drop "
-            f"(lambd/m)·{name} from the gradient.", value=-k)
+            f"L2 term that the cost does not. Add the L2 term to the cost, or drop "
+            f"{-k:.4g}·{name} from d{name}. {conventions}", value=-k)
     bad = np.abs(a - n) > np.maximum(tol * (np.abs(a) + np.abs(n)), atol)
     return Finding(
         "mismatch", name,
@@ -141,15 +144,55 @@ def diagnose(name, a, n, x, rel, tol, atol, trust=None):
         "layers before it.", value=rel)
 
 
-def kink_message(name, a, left, right, kinks):
-    """Plain English for the entries of ``name`` that sit on a kink."""
-    k = int(np.flatnonzero(kinks)[0])
+def _permutation(name, a, n, e_norm):
+    """A ``transpose`` Finding if ``a`` is ``n`` with its axes permuted, else None."""
+    if a.ndim < 2 or a.size < 2:
+        return None
+    for order in itertools.permutations(range(a.ndim)):
+        if list(order) == sorted(order) or n.transpose(order).shape != a.shape:
+            continue
+        moved = n.transpose(order)
+        if np.array_equal(moved, n):
+            continue  # a symmetric gradient: permuting explains nothing
+        if _fit(a, moved, e_norm)[1] < PATTERN_RTOL:
+            break
+    else:
+        return None
+    if a.ndim == 2:
+        text = ("the analytic gradient is the transpose of the numeric one. For W of "
+                "shape (n_out, n_in) (Z = W @ A_prev + b), dW = dZ @ A_prev.T; for w of "
+                "shape (n_in, n_out) (out = x @ w + b), dw = x.T @ dout. A square weight "
+                "hides this from the shape check.")
+    else:
+        swapped = [i for i, j in enumerate(order) if i != j]
+        text = (f"the analytic gradient has its axes {', '.join(map(str, swapped))} in the "
+                f"wrong order: it equals the numeric one transposed as {order}. Check the "
+                "order of the axes where the gradient is assembled (for a conv weight "
+                "(F, C, HH, WW), the kernel's rows and columns, or filters and channels).")
+    return Finding("transpose", name, f"{name}: {text}", value=1.0)
+
+
+def kink_message(name, a, look):
+    """Plain English for the entries of ``name`` that sit on a kink (``look``: kinks.Look)."""
+    count = int(look.kinks.sum())
+    at_x = np.flatnonzero(look.kinks & ~np.isnan(look.left))
+    head = (f"{name}: {count} entr{'y sits' if count == 1 else 'ies sit'} on a kink "
+            "(ReLU/max/abs at 0, a tie in a max), ")
+    if at_x.size == 0:
+        k = int(np.flatnonzero(look.kinks)[0])
+        index = list(int(i) for i in np.unravel_index(k, a.shape))
+        return head + (
+            f"e.g. {name}{index}: the step crosses one, and at half the step the central "
+            f"difference agrees with the analytic {a.flat[k]:.6g}. Not a bug; not counted "
+            "as a failure.")
+    k = int(at_x[0])
     index = list(int(i) for i in np.unravel_index(k, a.shape))
-    count = int(kinks.sum())
-    return (
-        f"{name}: {count} entr{'y sits' if count == 1 else 'ies sit'} on a kink "
-        f"(ReLU/max/abs at 0), e.g. {name}{index}: one-sided slopes "
-        f"{left.flat[k]:.6g} and {right.flat[k]:.6g}, analytic {a.flat[k]:.6g} between them. "
-        "Not a bug: the analytic value is a valid subgradient, and the central difference "
-        "averages the two sides. Not counted as a failure."
-    )
+    left, right, ak = look.left.flat[k], look.right.flat[k], a.flat[k]
+    side = int(look.side.flat[k])
+    where = {1: "equal to the right-hand one", -1: "equal to the left-hand one",
+             0: "between them"}[side]
+    return head + (
+        f"e.g. {name}{index}: one-sided slopes {left:.6g} (left) and {right:.6g} (right), "
+        f"analytic {ak:.6g}, {where}. Not a bug: the analytic value is a valid "
+        "subgradient there, while the central difference averages the two sides. Not "
+        "counted as a failure.")

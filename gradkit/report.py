@@ -64,6 +64,7 @@ class TensorResult:
     worst: list = field(default_factory=list)
     kinks: int = 0
     resolved: bool = True  # False: passed only because the error is within f's round-off
+    direction: object = field(default=None, repr=False)  # (unit, step, analytic, numeric)
 
     @property
     def estimated(self):
@@ -91,8 +92,14 @@ class GradientReport:
         The relative-error tolerance used, and ``tolerance_reason`` says why.
     method, mode, h : the difference used, ``"auto"`` or ``"full"``, the base step.
     calls : int
-        How many times ``f`` was called.
+        How many times ``f`` was called (``forward``, for a layer check).
     tensors : list of TensorResult
+    cost : float
+        ``f`` at the given point (for a layer check, ``Σ out · dout``).
+    subject : str
+        What was differenced: ``"f"``, or ``"forward"`` for a layer check.
+    dout : ndarray, tuple or dict, or None
+        The upstream gradient a layer check used (None for check_gradients).
     """
 
     passed: bool
@@ -109,6 +116,8 @@ class GradientReport:
     calls: int
     tensors: list
     cost: float
+    subject: str = "f"
+    dout: object = None
 
     def kinds(self):
         """The finding kinds, in order (handy in tests and notebooks)."""
@@ -130,12 +139,12 @@ class GradientReport:
             what += (f" ({len(self.tensors)} tensor{plural}: {n_dir} by a random direction, "
                      f"{n_full} entry by entry)")
         if self.verdict == "inconclusive":
-            return f"Gradient check INCONCLUSIVE: {what}; {self.calls} calls of f."
+            return f"Gradient check INCONCLUSIVE: {what}; {self.calls} calls of {self.subject}."
         status = "PASSED" if self.passed else "FAILED"
         err = _fmt(self.relative_error)
         return (
             f"Gradient check {status}: relative error {err} "
-            f"(tolerance {_fmt(self.tolerance)}); {what}; {self.calls} calls of f."
+            f"(tolerance {_fmt(self.tolerance)}); {what}; {self.calls} calls of {self.subject}."
         )
 
     def _rows(self):

@@ -1,0 +1,363 @@
+"""Layer checks: a backward pass that takes an upstream gradient, checked without boilerplate.
+
+A layer's backward pass computes a vector-Jacobian product: given the
+upstream gradient ``dout`` it returns ``dx = (∂out/∂x)ᵀ · dout`` for each
+input. That is exactly the gradient of the scalar ``Σ out · dout``, so
+``check_vjp`` differences that scalar and reports like ``check_gradients``
+(the same findings, modes and tolerances)::
+
+    report = gk.check_vjp(lambda p: p["x"] @ p["w"] + p["b"],
+                          lambda p, dout: {"x": dout @ p["w"].T, "w": p["x"].T @ dout,
+                                           "b": dout.sum(axis=0)},
+                          {"x": x, "w": w, "b": b})
+
+``check_layer`` takes the cache convention of CS231n and of the Deep
+Learning Specialization as it is: ``out, cache = layer_forward(*args)`` and
+``layer_backward(dout, cache)``.
+
+Why a random ``dout``: with ``dout`` all ones the check is of ``Σ out``,
+whose gradient can be zero whatever the backward pass does. The sum of a
+batchnorm output over the batch is ``N·Σ beta``: its ``dx`` and ``dgamma`` are
+zero, and a buggy backward cannot fail. A seeded random ``dout`` of mixed
+signs catches it, and also a backward that ignores ``dout``.
+
+For a scalar output (a loss), the check divides by ``dout``: the cost is
+checked as it is, so a diagnosis reads the same whatever ``dout`` is (a
+missing L2 term never turns into an extra one, a factor 2 never into −2).
+"""
+
+import copy
+import inspect
+
+import numpy as np
+
+from gradkit.check import Words, run_check, validate_options
+from gradkit.numgrad import Evaluator
+from gradkit.params import validate_grads
+from gradkit.report import Finding
+
+__all__ = ["check_layer", "check_vjp"]
+
+_WORDS = Words(subject="forward", argument="inputs", value="output")
+LINEARITY_RTOL = 1e-8  # backward(2·dout) must be 2·backward(dout) to round-off
+
+
+def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method="central",
+              mode="auto", seed=0, tol=None, progress="auto"):
+    """Check a backward pass that takes an upstream gradient against differences of forward.
+
+    Parameters
+    ----------
+    forward : callable
+        ``forward(inputs) -> out``: an ndarray (or a float, for a loss), or a
+        tuple, list or dict of them (an LSTM step's ``(h, c)``).
+    backward : callable
+        ``backward(inputs, dout) -> dict``: the gradient of ``Σ out · dout`` for
+        every differentiated input, keyed like ``inputs``.
+    inputs : dict of str to value
+        Float arrays are differentiated (or only those named in ``wrt``);
+        integer and boolean arrays (labels, indices, masks) and other values
+        (a conv's stride, a dict of options) pass through unchanged. Never modified.
+    dout : like out, optional
+        The upstream gradient. ``None`` draws a seeded random one (never all
+        ones: a backward that ignores ``dout`` must fail); ``report.dout`` holds it.
+    wrt : str or list of str, optional
+        The inputs to differentiate; default: every float array.
+    h, method, mode, seed, tol, progress
+        As in ``check_gradients``; ``seed`` also seeds the random ``dout``.
+
+    Returns
+    -------
+    GradientReport
+        As from ``check_gradients``, with ``calls`` counting calls of ``forward``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Unknown names in ``wrt``, a ``dout`` shaped unlike ``out``, gradients
+        missing or misshaped, ``forward`` returning something that is not an
+        array, or ``forward`` or ``backward`` modifying ``dout`` or the inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1.0, -2.0, 3.0]])
+    >>> relu_back = lambda p, dout: {"x": dout * (p["x"] > 0)}
+    >>> check_vjp(lambda p: np.maximum(p["x"], 0), relu_back, {"x": x}).passed
+    True
+    >>> check_vjp(lambda p: np.maximum(p["x"], 0), lambda p, d: {"x": d}, {"x": x}).failing
+    ['x']
+    """
+    validate_options(method, mode, progress, h, tol)
+    if not callable(forward) or not callable(backward):
+        raise TypeError("forward and backward must be functions: forward(inputs) -> out, "
+                        "backward(inputs, dout) -> dict of gradients")
+    if not isinstance(inputs, dict) or not inputs:
+        raise TypeError(f"inputs must be a non-empty dict of named values, e.g. "
+                        f"{{'x': x, 'w': w}}; got {type(inputs).__name__}")
+    names = _differentiated(inputs, wrt)
+    snapshot = {k: copy.deepcopy(v) for k, v in inputs.items()}
+    out = forward(_fresh(inputs))
+    _unchanged(inputs, snapshot, "forward")
+    leaves, rebuild = _leaves(out)
+    dleaves = _upstream(dout, leaves, rebuild, seed)
+    dsnap = [d.copy() for d in dleaves]
+
+    grads = backward(_fresh(inputs), rebuild(dleaves))
+    _unchanged(inputs, snapshot, "backward")
+    for d, d0 in zip(dleaves, dsnap):
+        if not np.array_equal(d, d0):
+            raise ValueError("backward modified dout in place: it must not change its "
+                             "argument (write dx = dout * mask, not dout *= mask)")
+    grads = _as_grads(grads, names, inputs)
+    doubled = _as_grads(backward(_fresh(inputs), rebuild([2 * d for d in dsnap])), names,
+                        inputs)
+    pdict = {k: np.asarray(inputs[k]) for k in names}
+    validate_grads(grads, pdict)
+
+    scalar = sum(d.size for d in dsnap) == 1
+    scale = float(dsnap[0].reshape(())) if scalar else 1.0
+    if scalar and scale == 0:
+        raise ValueError("dout is 0: the check is of out · dout, which is then constant; "
+                         "give a nonzero dout (or None for a random one)")
+    consts = {k: v for k, v in inputs.items() if k not in names}
+
+    def f(params):
+        merged = dict(consts)
+        merged.update(params)
+        values, _ = _leaves(forward(merged))
+        if len(values) != len(dsnap) or any(v.shape != d.shape for v, d in zip(values, dsnap)):
+            raise ValueError("forward returned outputs of other shapes when its inputs "
+                             "were perturbed: its output must depend only on the inputs' "
+                             "values")
+        total = sum(np.sum(v * d) for v, d in zip(values, dsnap))
+        return total / scale if scalar else total
+
+    magnitude = float(sum(np.sum(np.abs(v * d)) for v, d in zip(leaves, dsnap)))
+    if scalar:
+        magnitude /= abs(scale)
+        grads = {k: g / scale for k, g in grads.items()}
+    ev = Evaluator(f, pdict, complex_work=(method == "complex"))
+    report = run_check(ev, pdict, grads, h=h, method=method, mode=mode, seed=seed, tol=tol,
+                       progress=progress, words=_WORDS, magnitude=magnitude)
+    report.dout = rebuild(dsnap)
+    _linearity(report, grads, doubled, scale if scalar else 1.0)
+    _unchanged(inputs, snapshot, "forward")
+    return report
+
+
+def check_layer(layer_forward, layer_backward, *args, wrt=None, dout=None, seed=0, **consts):
+    """Check a layer written in the cache convention (CS231n, Deep Learning Specialization).
+
+    ``out, cache = layer_forward(*args, **consts)`` and ``layer_backward(dout,
+    cache)`` returns one gradient per float-array argument, in order (``dx, dw,
+    db`` for ``conv_forward(x, w, b, conv_param)``); a single gradient may be
+    returned bare. The gradients are named after ``layer_forward``'s parameters.
+    A forward that returns more than two values returns several outputs and
+    the cache last (``next_h, next_c, cache``); its backward takes one upstream
+    gradient per output (``lstm_step_backward(dnext_h, dnext_c, cache)``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def affine_forward(x, w, b):
+    ...     return x @ w + b, (x, w)
+    >>> def affine_backward(dout, cache):
+    ...     x, w = cache
+    ...     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
+    >>> rng = np.random.default_rng(0)
+    >>> x, w, b = rng.normal(size=(4, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    >>> check_layer(affine_forward, affine_backward, x, w, b).passed
+    True
+    """
+    if not callable(layer_forward) or not callable(layer_backward):
+        raise TypeError("check_layer(layer_forward, layer_backward, *args): pass the two "
+                        "functions first, then the forward's arguments")
+    names = _argument_names(layer_forward, len(args))
+    inputs = dict(zip(names, args))
+    floats = [n for n in names if _is_float_array(inputs[n])]
+
+    def run(values):
+        result = layer_forward(*(values[n] for n in names), **consts)
+        if not isinstance(result, tuple) or len(result) < 2:
+            raise TypeError(f"{_name(layer_forward)} must return (out, cache), as in the "
+                            f"cache convention; it returned {type(result).__name__}")
+        return result[:-1], result[-1]
+
+    first = []  # the forward at the given point: its cache serves every backward call
+
+    def forward(values):
+        outs, cache = run(values)
+        if not first:
+            first.append((outs, cache))
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+    def backward(values, d):
+        outs, cache = first[0] if first else run(values)
+        douts = (d,) if len(outs) == 1 else tuple(d)
+        grads = layer_backward(*douts, copy.deepcopy(cache))
+        if isinstance(grads, dict):
+            return grads
+        grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+        if len(grads) != len(floats):
+            raise ValueError(
+                f"{_name(layer_backward)} returned {len(grads)} gradient(s), but "
+                f"{_name(layer_forward)} has {len(floats)} float array argument(s) "
+                f"({', '.join(floats)}): return one gradient per argument, in order")
+        return dict(zip(floats, grads))
+
+    return check_vjp(forward, backward, inputs, dout=dout, wrt=wrt, seed=seed)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _is_float_array(value):
+    return isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.floating)
+
+
+def _differentiated(inputs, wrt):
+    for key in inputs:
+        if not isinstance(key, str):
+            raise TypeError(f"inputs keys must be strings like 'x', got {key!r}")
+    floats = [k for k, v in inputs.items() if _is_float_array(v)]
+    if wrt is None:
+        if not floats:
+            raise TypeError(
+                "inputs holds no float array to differentiate (integer arrays such as "
+                "labels pass through unchanged): give x, w, ... as float arrays, e.g. "
+                "x.astype(float)")
+        return floats
+    wanted = [wrt] if isinstance(wrt, str) else list(wrt)
+    for k in wanted:
+        if k not in inputs:
+            raise ValueError(f"wrt names {k!r}, which is not in inputs ({', '.join(inputs)})")
+        if not _is_float_array(inputs[k]):
+            kind = getattr(inputs[k], "dtype", type(inputs[k]).__name__)
+            raise TypeError(
+                f"wrt names {k!r}, which is {kind}, not a float array: integer inputs "
+                "(labels, indices) have no gradient; leave it out of wrt")
+    if not wanted:
+        raise ValueError("wrt is empty: name at least one float input to differentiate")
+    return wanted
+
+
+def _fresh(inputs):
+    """Copies of the arrays, so that nothing the user owns can be changed."""
+    return {k: v.copy() if isinstance(v, np.ndarray) else copy.deepcopy(v)
+            for k, v in inputs.items()}
+
+
+def _unchanged(inputs, snapshot, who):
+    for k, v in inputs.items():
+        if isinstance(v, np.ndarray) and not np.array_equal(v, snapshot[k], equal_nan=True):
+            v[...] = snapshot[k]
+            raise ValueError(f"{who} modified inputs[{k!r}] in place: it must not change its "
+                             "arguments (work on a copy, e.g. x = x - ..., not x -= ...)")
+
+
+def _leaves(out):
+    """The output as a list of float arrays, and a function that rebuilds its structure."""
+    if isinstance(out, dict):
+        keys = list(out)
+        arrays = [_leaf(out[k], f"out[{k!r}]") for k in keys]
+        return arrays, lambda xs: dict(zip(keys, xs))
+    if isinstance(out, (tuple, list)):
+        kind = type(out)
+        arrays = [_leaf(o, f"out[{i}]") for i, o in enumerate(out)]
+        return arrays, lambda xs: kind(xs)
+    return [_leaf(out, "out")], lambda xs: xs[0]
+
+
+def _leaf(value, where):
+    arr = np.asarray(value)
+    if arr.dtype == object or not np.issubdtype(arr.dtype, np.number):
+        raise TypeError(f"forward returned {type(value).__name__} as {where}: return an "
+                        "array, a float, or a tuple/list/dict of arrays")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"forward returned NaN/Inf in {where}: the check needs finite "
+                         "outputs (look for log(0), division by zero or overflow)")
+    return arr
+
+
+def _upstream(dout, leaves, rebuild, seed):
+    """The upstream gradient as a list of float64 arrays shaped like the outputs."""
+    if dout is None:
+        rng = np.random.default_rng([seed, 1])
+        out = []
+        for leaf in leaves:
+            if leaf.size == 1:  # a loss: a random factor of either sign, away from 0 and 1
+                out.append(np.full(leaf.shape, rng.choice([-1, 1]) * rng.uniform(0.5, 0.9)))
+            else:
+                out.append(rng.standard_normal(leaf.shape))
+        return out
+    given, _ = _leaves(dout)
+    if len(given) != len(leaves):
+        raise ValueError(f"dout has {len(given)} part(s) but forward returned {len(leaves)}: "
+                         "dout must have out's structure")
+    for i, (d, leaf) in enumerate(zip(given, leaves)):
+        if d.shape != leaf.shape and not (d.size == leaf.size == 1):
+            where = "dout" if len(leaves) == 1 else f"dout part {i}"
+            raise ValueError(f"{where} has shape {d.shape} but the output has shape "
+                             f"{leaf.shape}: dout has the shape of out")
+    return [np.array(d, dtype=np.float64).reshape(leaf.shape) for d, leaf in zip(given, leaves)]
+
+
+def _as_grads(grads, names, inputs):
+    if not isinstance(grads, dict):
+        raise TypeError(f"backward must return a dict of gradients keyed like inputs "
+                        f"({', '.join(names)}); it returned {type(grads).__name__}")
+    missing = [k for k in names if k not in grads]
+    if missing:
+        raise ValueError(f"backward returned no gradient for {', '.join(map(repr, missing))}: "
+                         f"return one for every differentiated input ({', '.join(names)})")
+    unknown = [k for k in grads if k not in inputs]
+    if unknown:
+        raise ValueError(f"backward returned gradients for {', '.join(map(repr, unknown))}, "
+                         f"which are not inputs ({', '.join(inputs)})")
+    return {k: np.asarray(grads[k]) for k in names}
+
+
+def _linearity(report, grads, doubled, scale):
+    """A backward pass must be linear in dout: say so where doubling dout does not double it."""
+    for name, g in grads.items():
+        g1 = np.asarray(g, np.float64) * scale
+        g2 = np.asarray(doubled[name], np.float64)
+        denom = float(np.linalg.norm(g2) + 2 * np.linalg.norm(g1))
+        if denom == 0 or np.linalg.norm(g2 - 2 * g1) <= LINEARITY_RTOL * denom:
+            continue
+        same = np.linalg.norm(g2 - g1) <= LINEARITY_RTOL * denom
+        why = ("it does not change at all: the backward pass ignores dout. Multiply by the "
+               "upstream gradient (e.g. dx = dout * local_gradient)") if same else (
+               "a backward pass is linear in dout; does it square dout, add a constant, or "
+               "compute something from out instead?")
+        report.findings = [f for f in report.findings
+                           if f.parameter != name or f.kind in ("kink", "low_precision")]
+        report.findings.append(Finding(
+            "mismatch", name,
+            f"{name}: doubling dout does not double the gradient; {why}.", value=None))
+        if name not in report.failing:
+            report.failing.append(name)
+        report.passed, report.verdict = False, "fail"
+
+
+def _argument_names(fn, count):
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return [f"arg{i}" for i in range(count)]
+    names = []
+    for i in range(count):
+        if i < len(params) and params[i].kind in (params[i].POSITIONAL_ONLY,
+                                                  params[i].POSITIONAL_OR_KEYWORD):
+            names.append(params[i].name)
+        elif params and params[-1].kind == params[-1].VAR_POSITIONAL:
+            names.append(f"{params[-1].name}{i}")
+        else:
+            raise TypeError(f"{_name(fn)} takes {len(params)} positional argument(s), "
+                            f"but {count} were given")
+    return names
+
+
+def _name(fn):
+    return getattr(fn, "__name__", "the layer function")
