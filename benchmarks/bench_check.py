@@ -10,7 +10,7 @@ as in most course notebooks). torch.autograd.gradcheck is timed on the same
 network written in torch, when torch is installed.
 
 Accuracy: the relative error each method reaches on a correct 4-5-3-1 net
-(tanh hidden, so the complex step applies), entry by entry.
+(tanh hidden, the cost written to carry complex numbers through), entry by entry.
 """
 
 import time

@@ -16,8 +16,18 @@ rest. With machine epsilon ``eps`` the best step balances the two, about
 ``eps^(1/(p+1))`` for a stencil of order ``p``: ``sqrt(eps)`` for one-sided,
 ``eps^(1/3)`` for central, ``eps^(1/5)`` for fourth order. The complex step
 subtracts nothing, so any tiny step works and the result is exact to machine
-precision -- but only for code that carries complex numbers through
-(no ``abs``, ``maximum`` or ``.real``).
+precision -- but only for code that carries complex numbers through. It is
+broken by whatever drops the imaginary part: ``np.abs`` (the modulus, a real
+number), ``.real`` or ``np.real``, ``float()``, and casts to a real dtype
+(``astype(float)``, ``np.asarray(x, dtype=float)``); if the cost comes back
+real, the complex step raises a TypeError. Conjugation (``np.conj``,
+``np.vdot``, ``x * x.conj()``) flips the sign of ``i·h`` and gives a wrong
+derivative silently, and so does ``np.abs`` inside an expression that stays
+complex (``x * np.abs(x) ** 2``). Comparisons and ``np.maximum`` (so ReLU) are
+safe: numpy orders complex numbers by real part first, so
+``np.maximum(x + i·h, 0)`` is ``x + i·h`` for ``x > 0`` and ``0`` for
+``x < 0``; at ``x = 0`` the imaginary parts decide (``np.maximum(1e-20j, 0)``
+is ``1e-20j``), which gives relu the right-hand slope 1 there.
 
 Inputs are never left perturbed: ``f`` is evaluated on float64 working copies
 (so float32 inputs are differenced in float64), and every perturbation is
@@ -232,7 +242,8 @@ def numerical_gradient(f, params, h=None, method="central"):
         per entry; a number is used as the absolute step for every entry.
     method : {"central", "forward", "backward", "central4", "complex"}
         The difference formula. ``"complex"`` needs ``f`` to accept complex
-        arrays.
+        arrays and keep them complex: no ``np.abs``, ``.real``, ``float()`` or
+        cast to a real dtype (``np.maximum`` and comparisons are fine).
 
     Returns
     -------
@@ -243,7 +254,8 @@ def numerical_gradient(f, params, h=None, method="central"):
     ------
     ValueError, TypeError
         If ``params`` is not numeric, ``f`` does not return a finite scalar, or
-        ``method``/``h`` are invalid.
+        ``method``/``h`` are invalid; a TypeError if ``method="complex"`` and
+        ``f`` returns a real number.
 
     Examples
     --------
@@ -271,15 +283,22 @@ def numerical_gradient(f, params, h=None, method="central"):
     return out["theta"] if bare else out
 
 
-def _complex_partial(ev, name, index, step):
-    value = ev.shifted(name, index, 1j * step)
+def _imaginary_slope(value, step, where):
+    """Im f(x + i·step) / step, or a clear error when f dropped the imaginary part."""
     if not isinstance(value, complex):
         raise TypeError(
             "method='complex' needs f to carry complex numbers through, but f returned "
-            "a real value: avoid np.abs, np.maximum, .real or float() inside f, "
-            "or use method='central'"
+            f"a real number {where}: something in f drops the imaginary part, such as "
+            "np.abs, .real, float() or a cast to a real dtype (astype(float), "
+            "np.asarray(x, dtype=float)). Keep f complex (x * x instead of "
+            "np.abs(x) ** 2; np.maximum and comparisons are fine), or use method='central'"
         )
     return value.imag / step
+
+
+def _complex_partial(ev, name, index, step):
+    value = ev.shifted(name, index, 1j * step)
+    return _imaginary_slope(value, step, f"when {name}{list(index)} was perturbed")
 
 
 def _unwrap(f, bare):
@@ -350,12 +369,7 @@ def along_unit(ev, unit, t, method, f0=None):
     """Derivative along a unit direction, and the stencil values (for kink tests)."""
     if method == "complex":
         value = ev.along(unit, 1j * t)
-        if not isinstance(value, complex):
-            raise TypeError(
-                "method='complex' needs f to carry complex numbers through, but f "
-                "returned a real value: use method='central'"
-            )
-        return value.imag / t, {}
+        return _imaginary_slope(value, t, "along a random direction"), {}
     values = {}
     for k, _ in _STENCILS[method]:
         if k == 0:

@@ -44,6 +44,35 @@ def test_complex_step_is_exact_to_machine_precision():
     assert abs(central - exact) / abs(exact) > 1e-13  # central cannot do that
 
 
+def test_complex_step_goes_through_relu():
+    # numpy orders complex numbers by real part first: np.maximum(1 + 1e-20j, 0) keeps 1e-20j
+    f = lambda x: np.sum(np.maximum(x, 0) ** 2)  # noqa: E731
+    assert abs(numerical_gradient(f, np.array([1.0]), method="complex")[0] - 2.0) < 1e-15
+    assert numerical_gradient(f, np.array([-1.0]), method="complex")[0] == 0.0
+    # at the kink the imaginary parts decide: relu gets its right-hand slope
+    relu = lambda x: np.sum(np.maximum(x, 0))  # noqa: E731
+    assert numerical_gradient(relu, np.array([0.0]), method="complex")[0] == 1.0
+
+
+@pytest.mark.parametrize(
+    "drop",
+    [np.abs, np.real, lambda x: x.real, lambda x: x.astype(float),
+     lambda x: np.asarray(x, dtype=float), lambda x: float(x[0])],
+    ids=["np.abs", "np.real", ".real", "astype(float)", "asarray(dtype=float)", "float()"],
+)
+@pytest.mark.filterwarnings("ignore::numpy.exceptions.ComplexWarning")
+def test_dropping_the_imaginary_part_breaks_the_complex_step_clearly(drop):
+    f = lambda x: np.sum(drop(x) ** 2)  # noqa: E731
+    assert numerical_gradient(f, np.array([1.0]))[0] == pytest.approx(2.0)  # f itself is fine
+    match = (r"method='complex' needs f to carry complex numbers through, but f returned a real "
+             r"number (when theta\[0\] was perturbed|along a random direction): .*np.abs, "
+             r".real, float\(\) or a cast to a real dtype.*or use method='central'")
+    with pytest.raises(TypeError, match=match):
+        numerical_gradient(f, np.array([1.0]), method="complex")
+    with pytest.raises(TypeError, match=match):
+        directional_derivative(f, np.array([1.0]), np.array([1.0]), method="complex")
+
+
 def test_default_steps_balance_truncation_and_round_off():
     eps = np.finfo(np.float64).eps
     assert default_step("forward") == pytest.approx(eps ** 0.5)
@@ -137,7 +166,9 @@ def test_relative_error_is_normwise_and_symmetric():
         (lambda x: float("nan"), np.ones(2), {}, ValueError, r"f returned nan.*must be finite"),
         (lambda x: "cost", np.ones(2), {}, TypeError, "f returned str"),
         (lambda x: np.sum(np.abs(x)), np.ones(2), {"method": "complex"}, TypeError,
-         r"complex numbers through.*use method='central'"),
+         r"f returned a real number when theta\[0\] was perturbed: something in f drops "
+         r"the imaginary part, such as np.abs, .real, float\(\) or a cast to a real dtype"
+         r".*or use method='central'"),
         (lambda x: float(np.sum(x)), np.ones(2), {"method": "midpoint"}, ValueError,
          r"method='midpoint' is not a known difference; choose one of 'forward'"),
         (lambda x: float(np.sum(x)), np.ones(2), {"h": -1e-3}, ValueError,
