@@ -173,12 +173,13 @@ class Words:
 
 
 def run_check(ev, pdict, gdict, *, h, method, mode, seed, tol, progress, words=Words(),
-              magnitude=None):
+              magnitude=None, small=SMALL_TENSOR):
     """The check itself, on an evaluator whose ``f`` is the scalar to differentiate.
 
     ``magnitude`` is the size of the terms that ``f`` adds up (for a sum with
     cancellation, such as ``Σ out·dout``, more than ``|f|``): it sets the
-    round-off level of ``f``.
+    round-off level of ``f``. Tensors of at most ``small`` entries are always
+    differenced entry by entry in auto mode.
     """
     before = {name: w.copy() for name, w in ev.work.items()}
     f0 = ev.value()
@@ -213,6 +214,7 @@ def run_check(ev, pdict, gdict, *, h, method, mode, seed, tol, progress, words=W
     sharp = (method == "central" and fdtype == "float64"
              and all(g.dtype == np.float64 for g in gdict.values()))
     ctx = _Context(ev, f0, method, h, tol, fdtype, magnitude, sharp)
+    ctx.small = small
     rng = np.random.default_rng(seed)
     results = []
     with Progress(progress) as shown:
@@ -265,7 +267,7 @@ def _check_tensor(ctx, name, a, mode, rng):
     calls0 = ctx.ev.calls
     x = ctx.ev.work[name]
     outcome = None
-    if mode == "auto" and x.size > SMALL_TENSOR:
+    if mode == "auto" and x.size > ctx.small:
         outcome = _by_direction(ctx, name, a, rng)
     if outcome is None:
         outcome = _entry_by_entry(ctx, name, a, rng)
@@ -351,9 +353,10 @@ def _sharp_test(ctx, name, a, rng, result):
     """
     if result.relative_error <= ctx.tol * SHARP_TRIGGER:
         return None
-    direction = getattr(result, "direction", None)
-    if direction is None:
-        unit = _random_unit(rng, a.shape)
+    direction = result.direction
+    if direction is None:  # entry by entry: test along the error itself, where it is largest
+        e = a - result.numeric
+        unit = e / np.linalg.norm(e) if np.any(e) else _random_unit(rng, a.shape)
         t = direction_step({name: ctx.ev.work[name]}, {name: unit}, ctx.h, "central",
                            ctx.dtype)
         d_n = along_unit(ctx.ev, {name: unit}, t, "central", ctx.f0)[0]
@@ -424,6 +427,7 @@ def _entry_by_entry(ctx, name, a, rng):
     result = TensorResult(name, a.shape, "full", rel, passed, 0, a_norm, n_norm, e_norm,
                           scale=scale, worst=worst, kinks=int(look.kinks.sum()),
                           resolved=bool(within_tol or not passed or rel <= UNRESOLVED or zero))
+    result.numeric = n_eff
     findings = [] if result.resolved else [_unresolved(name, float(np.max(atol)),
                                                        a_norm / np.sqrt(a.size))]
     if look.kinks.any():

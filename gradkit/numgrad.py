@@ -133,7 +133,10 @@ def _as_scalar(value, where):
     if arr.size != 1:
         raise ValueError(
             f"f returned an array of shape {arr.shape} {where}, expected a scalar cost: "
-            "did you forget np.mean or np.sum?"
+            "did you forget np.mean or np.sum over the examples' losses? To check a "
+            "layer's backward pass instead, use gk.check_vjp(forward, backward, inputs), "
+            "which checks Σ out · dout with a random dout (np.sum of a layer's output can "
+            "hide bugs: the sum of a batchnorm output does not depend on its input)"
         )
     return arr.reshape(())[()]
 

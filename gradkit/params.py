@@ -39,8 +39,10 @@ def as_param_dict(params, what="params"):
             raise TypeError(f"{label} is not a numeric array: give a numpy float array")
         if not np.issubdtype(arr.dtype, np.inexact):
             raise TypeError(
-                f"{label} has dtype {arr.dtype}: gradients need floating-point arrays; "
-                f"convert it with .astype(float)"
+                f"{label} has dtype {arr.dtype}: gradients need floating-point arrays. If "
+                "it is a parameter, convert it with .astype(float); if it is data such as "
+                "labels or indices, leave it out (use it inside f), or check the layer with "
+                "gk.check_vjp, which passes integer inputs through unchanged"
             )
         out[name] = arr
     return out

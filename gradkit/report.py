@@ -65,6 +65,7 @@ class TensorResult:
     kinks: int = 0
     resolved: bool = True  # False: passed only because the error is within f's round-off
     direction: object = field(default=None, repr=False)  # (unit, step, analytic, numeric)
+    numeric: object = field(default=None, repr=False)  # the numeric gradient, if entry by entry
 
     @property
     def estimated(self):

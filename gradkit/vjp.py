@@ -97,14 +97,16 @@ def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method=
                         f"{{'x': x, 'w': w}}; got {type(inputs).__name__}")
     names = _differentiated(inputs, wrt)
     snapshot = {k: copy.deepcopy(v) for k, v in inputs.items()}
-    out = forward(_fresh(inputs))
-    _unchanged(inputs, snapshot, "forward")
+    given = _fresh(inputs)
+    out = forward(given)
+    _unchanged(given, snapshot, "forward")
     leaves, rebuild = _leaves(out)
     dleaves = _upstream(dout, leaves, rebuild, seed)
     dsnap = [d.copy() for d in dleaves]
 
-    grads = backward(_fresh(inputs), rebuild(dleaves))
-    _unchanged(inputs, snapshot, "backward")
+    given = _fresh(inputs)
+    grads = backward(given, rebuild(dleaves))
+    _unchanged(given, snapshot, "backward")
     for d, d0 in zip(dleaves, dsnap):
         if not np.array_equal(d, d0):
             raise ValueError("backward modified dout in place: it must not change its "
@@ -123,7 +125,7 @@ def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method=
     consts = {k: v for k, v in inputs.items() if k not in names}
 
     def f(params):
-        merged = dict(consts)
+        merged = _fresh(consts)  # labels and options: copies, so nothing can change them
         merged.update(params)
         values, _ = _leaves(forward(merged))
         if len(values) != len(dsnap) or any(v.shape != d.shape for v, d in zip(values, dsnap)):
@@ -139,10 +141,9 @@ def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method=
         grads = {k: g / scale for k, g in grads.items()}
     ev = Evaluator(f, pdict, complex_work=(method == "complex"))
     report = run_check(ev, pdict, grads, h=h, method=method, mode=mode, seed=seed, tol=tol,
-                       progress=progress, words=_WORDS, magnitude=magnitude)
+                       progress=progress, words=_WORDS, magnitude=magnitude, small=1)
     report.dout = rebuild(dsnap)
     _linearity(report, grads, doubled, scale if scalar else 1.0)
-    _unchanged(inputs, snapshot, "forward")
     return report
 
 
@@ -151,7 +152,8 @@ def check_layer(layer_forward, layer_backward, *args, wrt=None, dout=None, seed=
 
     ``out, cache = layer_forward(*args, **consts)`` and ``layer_backward(dout,
     cache)`` returns one gradient per float-array argument, in order (``dx, dw,
-    db`` for ``conv_forward(x, w, b, conv_param)``); a single gradient may be
+    db`` for ``conv_forward(x, w, b, conv_param)``), or one per positional
+    argument with anything (None) for the others; a single gradient may be
     returned bare. The gradients are named after ``layer_forward``'s parameters.
     A forward that returns more than two values returns several outputs and
     the cache last (``next_h, next_c, cache``); its backward takes one upstream
@@ -199,11 +201,13 @@ def check_layer(layer_forward, layer_backward, *args, wrt=None, dout=None, seed=
         if isinstance(grads, dict):
             return grads
         grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+        if len(grads) == len(names):  # one per argument, None (or anything) for the others
+            return {n: g for n, g in zip(names, grads) if n in floats}
         if len(grads) != len(floats):
             raise ValueError(
                 f"{_name(layer_backward)} returned {len(grads)} gradient(s), but "
                 f"{_name(layer_forward)} has {len(floats)} float array argument(s) "
-                f"({', '.join(floats)}): return one gradient per argument, in order")
+                f"({', '.join(floats)}): return one gradient per float argument, in order")
         return dict(zip(floats, grads))
 
     return check_vjp(forward, backward, inputs, dout=dout, wrt=wrt, seed=seed)
@@ -248,10 +252,10 @@ def _fresh(inputs):
             for k, v in inputs.items()}
 
 
-def _unchanged(inputs, snapshot, who):
-    for k, v in inputs.items():
+def _unchanged(given, snapshot, who):
+    """Did ``who`` change the copies it was given? (The caller's arrays are never given.)"""
+    for k, v in given.items():
         if isinstance(v, np.ndarray) and not np.array_equal(v, snapshot[k], equal_nan=True):
-            v[...] = snapshot[k]
             raise ValueError(f"{who} modified inputs[{k!r}] in place: it must not change its "
                              "arguments (work on a copy, e.g. x = x - ..., not x -= ...)")
 

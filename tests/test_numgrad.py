@@ -174,7 +174,8 @@ def test_relative_error_is_normwise_and_symmetric():
         (lambda x: float(np.sum(x)), np.ones(2), {"h": -1e-3}, ValueError,
          "h must be a positive step"),
         (lambda x: float(np.sum(x)), np.arange(3), {}, TypeError,
-         r"params has dtype int64: gradients need floating-point arrays; convert it"),
+         r"params has dtype int64: gradients need floating-point arrays. If it is a parameter, "
+         r"convert it"),
         (lambda x: float(np.sum(x)), {}, {}, ValueError, "empty dict"),
         ("not callable", np.ones(2), {}, TypeError, "f must be a function params -> cost"),
     ],
