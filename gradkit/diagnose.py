@@ -119,21 +119,21 @@ def diagnose(name, a, n, x, rel, tol, atol, trust=None):
         return permuted
     k, res_l2 = _fit(n - a, x, e_norm)
     if res_l2 < PATTERN_RTOL and k != 0:
-        conventions = (f"With the cost's L2 term written λ/(2m)·Σ‖W‖² (lambd/m ≈ {abs(k):.4g}) "
-                       f"the gradient term is (lambd/m)·{name}; written 0.5·reg·Σw² it is "
-                       f"reg·{name} (reg ≈ {abs(k):.4g}), and written reg·Σw² it is "
-                       f"2·reg·{name} (reg ≈ {abs(k) / 2:.4g}).")
+        f_ = f"{abs(k):.4g}"
+        conventions = (f"(lambd/m)·{name} with lambd/m ≈ {f_}; in CS231n's convention "
+                       f"reg·{name} with reg ≈ {f_}, or 2·reg·{name} with reg ≈ "
+                       f"{abs(k) / 2:.4g}")
         if k > 0:
             return Finding(
                 "missing_l2", name,
                 f"{name}: numeric − analytic = {k:.4g} × {name} itself: the L2 term is in "
-                f"the cost but missing from the gradient. Add {k:.4g}·{name} to "
-                f"d{name}. {conventions}", value=k)
+                f"the cost but missing from the gradient. Add {f_}·{name} to d{name}: "
+                f"{conventions}.", value=k)
         return Finding(
             "extra_l2", name,
             f"{name}: analytic − numeric = {-k:.4g} × {name} itself: the gradient has an "
             f"L2 term that the cost does not. Add the L2 term to the cost, or drop "
-            f"{-k:.4g}·{name} from d{name}. {conventions}", value=-k)
+            f"{f_}·{name} from d{name}: {conventions}.", value=-k)
     bad = np.abs(a - n) > np.maximum(tol * (np.abs(a) + np.abs(n)), atol)
     return Finding(
         "mismatch", name,
