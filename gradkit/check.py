@@ -12,8 +12,18 @@ factor, a flipped sign, a transpose, a missing or extra L2 term, all zeros).
 An entry that disagrees gets a second look at a smaller step (central
 differences at half the step, Richardson-extrapolated): a ReLU kink crossed
 by the step, or truncation error at a large parameter, then shows as what it
-is. ``central4`` and the one-sided methods take larger or lopsided steps and
-cross ReLU kinks far more often; on ReLU nets prefer the default ``central``.
+is, however many such entries there are (``gradkit.kinks``). Values that are
+valid one entry at a time must also be valid together: a max-pool backward
+that sends dout to every tied maximum fails. ``central4`` and the one-sided
+methods take larger or lopsided steps and cross ReLU kinks far more often; on
+ReLU nets prefer the default ``central``.
+
+A gradient that the backward pass returns as exact zeros, where ``f`` cannot
+tell the numeric one from zero either (a bias right before batchnorm),
+passes. A tensor that passes the tolerance but whose error is more than 100
+times the check's own numeric error, estimated by comparing steps, fails
+(``gradkit.directions``): the eps of a batchnorm left out of its backward
+pass gives a relative error near 1e-7, far under the tolerance.
 
 Before anything else, ``f`` is evaluated twice at the same point: a cost that
 changes (dropout on, unseeded noise) makes every difference meaningless, and
@@ -49,8 +59,9 @@ import numpy as np
 
 from gradkit import numgrad
 from gradkit.diagnose import diagnose, kink_message
-from gradkit.kinks import KINK_GAP, joint_look, second_look
-from gradkit.numgrad import Evaluator, along_unit, combine, direction_step, stencil_values
+from gradkit.directions import UNRESOLVED, by_direction, sharp_test, unresolved
+from gradkit.kinks import joint_look, second_look
+from gradkit.numgrad import Evaluator, combine, stencil_values
 from gradkit.params import as_param_dict, validate_grads
 from gradkit.progress import Progress
 from gradkit.report import Finding, GradientReport, TensorResult
@@ -70,15 +81,6 @@ GRAD_DTYPE_TOL = {"float32": 1e-4, "float16": 1e-2}
 MAX_TOL = 1e-2
 NOISE = 30.0  # an entry within NOISE·eps·|f|/h of the numeric value is round-off
 SMALL_TENSOR = 4  # tensors this small are always differenced entry by entry
-DIRECTION_MARGIN = 1e-2  # a direction passes below tol·margin (the estimate is noisy)
-KINK_RETRIES = 2
-# Within f's round-off but this far off (relative): the check cannot tell right from
-# wrong (a float32 cost with float64 steps, a gradient far below the cost's precision).
-UNRESOLVED = 0.1
-# Under the tolerance but SHARP times above the error estimated by comparing two
-# steps: a real difference. Tested only where the error exceeds SHARP_TRIGGER·tol.
-SHARP = 100.0
-SHARP_TRIGGER = 1e-3
 
 
 def tolerance_table():
@@ -268,123 +270,17 @@ def _check_tensor(ctx, name, a, mode, rng):
     x = ctx.ev.work[name]
     outcome = None
     if mode == "auto" and x.size > ctx.small:
-        outcome = _by_direction(ctx, name, a, rng)
+        outcome = by_direction(ctx, name, a, rng)
     if outcome is None:
         outcome = _entry_by_entry(ctx, name, a, rng)
     result, findings = outcome
     if result.passed and result.resolved and ctx.sharp and np.any(a):
-        sharp = _sharp_test(ctx, name, a, rng, result)
+        sharp = sharp_test(ctx, name, a, rng, result)
         if sharp is not None:
             result.passed = False
             findings.append(sharp)
     result.calls = ctx.ev.calls - calls0
     return result, findings
-
-
-def _random_unit(rng, shape):
-    # Random signs with magnitudes in [0.5, 1.5]: no entry is ever weighted
-    # near zero (a single wrong entry always shows), and no exact cancellation.
-    v = rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.5, 1.5, size=shape)
-    return v / np.linalg.norm(v)
-
-
-def _direction_test(ctx, name, a, unit):
-    """(passes, d_analytic, d_numeric, stencil values, step, rel, error estimate, resolved)."""
-    t = direction_step({name: ctx.ev.work[name]}, {name: unit}, ctx.h, ctx.method, ctx.dtype)
-    d_n, values = along_unit(ctx.ev, {name: unit}, t, ctx.method, ctx.f0)
-    d_a = float(np.sum(a * unit))
-    err = abs(d_a - d_n)
-    e_est, a_norm = err * np.sqrt(a.size), float(np.linalg.norm(a))
-    denom = a_norm + abs(a_norm - e_est)
-    rel = e_est / denom if denom > 0 else 0.0
-    passes = err <= ctx.atol(t) or rel <= ctx.tol * DIRECTION_MARGIN
-    # An exact zero that f cannot tell from zero is a structurally zero gradient.
-    resolved = rel <= max(ctx.tol, UNRESOLVED) or not passes or not np.any(a)
-    return passes, d_a, d_n, values, t, rel, e_est, resolved
-
-
-def _by_direction(ctx, name, a, rng):
-    """Random-direction test; None means: go entry by entry."""
-    unit = _random_unit(rng, a.shape)
-    passes, d_a, d_n, values, t, rel, e_est, resolved = _direction_test(ctx, name, a, unit)
-    findings = []
-    if not passes and 1 in values and -1 in values:
-        left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
-        gap = abs(right - left) / 2  # one-sided slopes carry O(t) error: be generous,
-        wide = 2 * gap > KINK_GAP * (abs(left) + abs(right)) + 2 * ctx.atol(t)
-        if wide and min(left, right) - gap <= d_a <= max(left, right) + gap:
-            # A kink (ReLU at 0) may lie within t of x along this direction;
-            # fresh directions almost never meet it again, a real bug always shows.
-            retries = [_direction_test(ctx, name, a, _random_unit(rng, a.shape))
-                       for _ in range(KINK_RETRIES)]
-            if all(r[0] for r in retries):
-                passes, rel, e_est = True, max(r[5] for r in retries), max(r[6] for r in retries)
-                where = ("between them" if min(left, right) <= d_a <= max(left, right)
-                         else "close to them")
-                findings.append(Finding(
-                    "kink", name,
-                    f"{name}: along one random direction the one-sided slopes differ "
-                    f"({left:.6g} vs {right:.6g}), far more than a smooth function "
-                    f"bends over the step, and the analytic value {d_a:.6g} lies {where}: "
-                    f"a kink (ReLU/max/abs at 0) sits within the step. {KINK_RETRIES} other "
-                    "directions agree, so this is not a bug.",
-                ))
-    if not passes:
-        return None
-    a_norm = float(np.linalg.norm(a))
-    scale = d_a / d_n if d_n != 0 else None
-    result = TensorResult(name, a.shape, "direction", rel, True, 0, a_norm,
-                          abs(a_norm - e_est) if e_est < a_norm else a_norm, e_est,
-                          scale=scale, kinks=len(findings), resolved=resolved)
-    result.direction = (unit, t, d_a, d_n)
-    if not resolved:
-        findings.append(_unresolved(name, ctx.atol(t), a_norm / np.sqrt(a.size)))
-    return result, findings
-
-
-def _sharp_test(ctx, name, a, rng, result):
-    """A Finding when the error, under the tolerance, is far above this check's own error.
-
-    The fixed tolerance leaves room for the worst numeric error of any cost;
-    comparing the directional differences at steps t, 2t and 4t estimates
-    the error of this one (its truncation, about ``|d(2t) − d(t)|/3``, and round-off).
-    A backward pass whose error exceeds that estimate SHARP times over differs
-    from the cost for real (a forgotten eps), however small the difference.
-    """
-    if result.relative_error <= ctx.tol * SHARP_TRIGGER:
-        return None
-    direction = result.direction
-    if direction is None:  # entry by entry: test along the error itself, where it is largest
-        e = a - result.numeric
-        unit = e / np.linalg.norm(e) if np.any(e) else _random_unit(rng, a.shape)
-        t = direction_step({name: ctx.ev.work[name]}, {name: unit}, ctx.h, "central",
-                           ctx.dtype)
-        d_n = along_unit(ctx.ev, {name: unit}, t, "central", ctx.f0)[0]
-        d_a = float(np.sum(a * unit))
-    else:
-        unit, t, d_a, d_n = direction
-    err = abs(d_a - d_n)
-    floor = 1e3 * ctx.eps * float(np.sum(np.abs(a * unit)))  # the backward's own round-off
-    rounding = 0.25 * ctx.eps * ctx.magnitude / t
-    # d(2t) − d(t) is 3× the truncation error at t, plus the round-off of both
-    d_2 = along_unit(ctx.ev, {name: unit}, 2 * t, "central", ctx.f0)[0]
-    estimate = abs(d_2 - d_n) + rounding
-    if err <= SHARP * estimate or err <= floor:
-        return None
-    # Confirm the alarm: d(4t) − d(2t) is 4 times that truncation, with less round-off
-    d_4 = along_unit(ctx.ev, {name: unit}, 4 * t, "central", ctx.f0)[0]
-    estimate = max(estimate, abs(d_4 - d_2) / 4 + rounding)
-    if err <= SHARP * estimate:
-        return None
-    ratio = err / estimate
-    return Finding(
-        "mismatch", name,
-        f"{name}: the relative error {result.relative_error:.1e} is under the tolerance "
-        f"{ctx.tol:g}, but {ratio:.3g} times the numeric error of this check (estimated by "
-        f"comparing the steps {t:.2g}, {2 * t:.2g} and {4 * t:.2g}): the backward pass "
-        "differs from the forward one for real, if slightly. Look for a constant left out "
-        "of the backward pass or written differently there, e.g. the eps in "
-        "sqrt(var + eps), or a float32 constant.", value=ratio)
 
 
 def _entry_by_entry(ctx, name, a, rng):
@@ -428,7 +324,7 @@ def _entry_by_entry(ctx, name, a, rng):
                           scale=scale, worst=worst, kinks=int(look.kinks.sum()),
                           resolved=bool(within_tol or not passed or rel <= UNRESOLVED or zero))
     result.numeric = n_eff
-    findings = [] if result.resolved else [_unresolved(name, float(np.max(atol)),
+    findings = [] if result.resolved else [unresolved(name, float(np.max(atol)),
                                                        a_norm / np.sqrt(a.size))]
     if look.kinks.any():
         findings.append(Finding("kink", name, kink_message(name, a, look),
@@ -446,16 +342,6 @@ def _entry_by_entry(ctx, name, a, rng):
         trust = ~look.kinks & ~look.unstable
         findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol, trust))
     return result, findings
-
-
-def _unresolved(name, atol, typical):
-    return Finding(
-        "low_precision", name,
-        f"{name}: its analytic and numeric gradients differ, but only by about the "
-        f"round-off of f (differences of f resolve about {atol:.1e} here; its entries "
-        f"are about {typical:.1e}), so the check cannot tell a right gradient from a wrong "
-        "one. Compute the cost in float64, on fewer examples, or check with a larger h.",
-        value=atol)
 
 
 def _check_not_mutated(ev, before, words):
