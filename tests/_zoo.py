@@ -976,7 +976,8 @@ MUTANTS = [
        "dflat = dout.transpose(0, 2, 3, 1).reshape(-1, C)", "dflat = dout.reshape(-1, C)",
        ("x", "gamma", "beta")),
     _m("spatial_batchnorm", "dx_reshaped_without_transpose",
-       "dx = dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)", "dx = dx.reshape(N, C, H, W)", "x"),
+       "dx = dx.reshape(N, H, W, C).transpose(0, 3, 1, 2)", "dx = dx.reshape(N, C, H, W)", "x",
+       "transpose"),  # with C = H = W the NHWC gradient read as NCHW: its axes permuted
     _m("spatial_batchnorm", "dbeta_sign", "return dx, dgamma, dbeta", "return dx, dgamma, -dbeta",
        "beta", "sign", -1.0),
     _m("groupnorm", "missing_mean_term", "centered = dxhat - dxhat.mean(axis=2, keepdims=True)",
