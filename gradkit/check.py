@@ -339,7 +339,7 @@ def _entry_by_entry(ctx, name, a, rng):
             "max-pool sends dout to one of several tied maxima, not to each of them.",
             value=rel))
     elif not passed:
-        trust = ~look.kinks & ~look.unstable
+        trust = ~look.sided & ~look.unstable
         findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol, trust))
     return result, findings
 

@@ -35,6 +35,8 @@ class Look:
     step (not to be fitted by a diagnosis). ``refined``: the numeric gradient,
     improved where the half step settled it (a valid one-sided value counts as
     agreement). ``left``/``right``: the one-sided slopes extrapolated to step 0.
+    ``sided``: entries whose one-sided slopes clearly differ, valid or not (a
+    diagnosis leaves them out: their central difference averages two sides).
     """
 
     kinks: np.ndarray
@@ -43,6 +45,7 @@ class Look:
     refined: np.ndarray
     left: np.ndarray
     right: np.ndarray
+    sided: np.ndarray
 
 
 def second_look(ctx, name, a, n, left, right, steps, atol):
@@ -59,7 +62,8 @@ def second_look(ctx, name, a, n, left, right, steps, atol):
     """
     shape = a.shape
     look = Look(np.zeros(shape, bool), np.zeros(shape, np.int8), np.zeros(shape, bool),
-                n.copy(), np.full(shape, np.nan), np.full(shape, np.nan))
+                n.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
+                np.zeros(shape, bool))
     bad = np.abs(a - n) > np.maximum(ctx.tol * (np.abs(a) + np.abs(n)), atol)
     if ctx.method == "complex" or not bad.any():
         return look
@@ -79,6 +83,7 @@ def second_look(ctx, name, a, n, left, right, steps, atol):
             look.refined[index] = c2
             wide = g > KINK_GAP * (abs(left[index]) + abs(right[index])) + 2 * noise
             look.kinks[index] = bool(wide and abs(r2 - l2) < 0.25 * g)  # the gap collapsed
+            look.sided[index] = look.kinks[index]
             continue
         if abs(c2 - n[index]) > close:
             look.unstable[index] = True  # the estimate moves with the step: not one to fit
@@ -87,6 +92,7 @@ def second_look(ctx, name, a, n, left, right, steps, atol):
         lx, rx = 2 * l2 - left[index], 2 * r2 - right[index]
         s2 = ctx.tol * (abs(lx) + abs(rx)) + 4 * noise
         distinct = abs(rx - lx) > 4 * s2
+        look.sided[index] = distinct
         one_side = distinct and min(abs(ai - lx), abs(ai - rx)) <= s2
         inside = distinct and min(lx, rx) - s2 <= ai <= max(lx, rx) + s2
         steady = 0.75 * g <= abs(r2 - l2) <= 1.5 * g
@@ -145,6 +151,7 @@ def _central_look(ctx, name, a, bad, look):
             r2 = (values[1] - ctx.f0) / steps[index]
             look.kinks[index] = bool(abs(r2 - l2) > KINK_GAP * (abs(l2) + abs(r2))
                                      + 2 * atol[index])
+            look.sided[index] = look.kinks[index]
         elif (abs(c - look.refined[index])
               > ctx.tol * (abs(c) + abs(look.refined[index])) + atol[index]):
             look.unstable[index] = True

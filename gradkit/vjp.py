@@ -112,8 +112,6 @@ def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method=
             raise ValueError("backward modified dout in place: it must not change its "
                              "argument (write dx = dout * mask, not dout *= mask)")
     grads = _as_grads(grads, names, inputs)
-    doubled = _as_grads(backward(_fresh(inputs), rebuild([2 * d for d in dsnap])), names,
-                        inputs)
     pdict = {k: np.asarray(inputs[k]) for k in names}
     validate_grads(grads, pdict)
 
@@ -143,7 +141,10 @@ def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method=
     report = run_check(ev, pdict, grads, h=h, method=method, mode=mode, seed=seed, tol=tol,
                        progress=progress, words=_WORDS, magnitude=magnitude, small=1)
     report.dout = rebuild(dsnap)
-    _linearity(report, grads, doubled, scale if scalar else 1.0)
+    if report.failing:  # why: is the backward linear in dout at all?
+        doubled = _as_grads(backward(_fresh(inputs), rebuild([2 * d for d in dsnap])), names,
+                            inputs)
+        _linearity(report, grads, doubled, scale if scalar else 1.0)
     return report
 
 
@@ -176,6 +177,7 @@ def check_layer(layer_forward, layer_backward, *args, wrt=None, dout=None, seed=
         raise TypeError("check_layer(layer_forward, layer_backward, *args): pass the two "
                         "functions first, then the forward's arguments")
     names = _argument_names(layer_forward, len(args))
+    _no_clash(layer_forward, names, seed=seed, wrt=wrt, dout=dout)
     inputs = dict(zip(names, args))
     floats = [n for n in names if _is_float_array(inputs[n])]
 
@@ -361,6 +363,25 @@ def _argument_names(fn, count):
             raise TypeError(f"{_name(fn)} takes {len(params)} positional argument(s), "
                             f"but {count} were given")
     return names
+
+
+def _no_clash(fn, names, **ours):
+    """check_layer's own keywords (seed, wrt, dout) must not be meant for the layer."""
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return
+    for key, value in ours.items():
+        p = params.get(key)
+        if p is None or key in names:
+            continue
+        if p.default is p.empty or value != (0 if key == "seed" else None):
+            use = {"seed": "to draw dout", "wrt": "for the inputs to differentiate",
+                   "dout": "for the upstream gradient"}[key]
+            raise TypeError(
+                f"{_name(fn)} takes a parameter named {key!r}, but check_layer keeps "
+                f"{key}= for itself ({use}): pass the layer's {key} positionally, or wrap "
+                f"the layer, e.g. lambda x, w: {_name(fn)}(x, w, {key}=...)")
 
 
 def _name(fn):

@@ -92,6 +92,11 @@ def softmax_ce_backward(p, dloss):
     return {"scores": dloss * probs / len(p["y"])}
 
 
+def dropout_forward(x, seed, p=0.5):
+    mask = np.random.default_rng(seed).random(x.shape) < p
+    return x * mask / p, mask
+
+
 def calls_of(fn):
     """fn wrapped so that its calls are counted in .count."""
     @functools.wraps(fn)
@@ -329,6 +334,9 @@ def test_a_backward_that_modifies_dout_or_its_inputs_is_reported(rng):
      r"forward returned str as out: return an array"),
     (lambda x, y: gk.check_vjp(lambda p: p["x"], lambda p, d: {"x": d.T}, {"x": x}),
      r"grads\['x'\] has shape \(4, 3\) but params\['x'\] has shape \(3, 4\)"),
+    (lambda x, y: gk.check_layer(dropout_forward, lambda d, c: d, x),
+     r"dropout_forward takes a parameter named 'seed', but check_layer keeps seed= for "
+     r"itself \(to draw dout\): pass the layer's seed positionally"),
     (lambda x, y: gk.check_layer(lambda x: x, lambda d, c: d, x),
      r"must return \(out, cache\), as in the cache convention"),
     (lambda x, y: gk.check_layer(affine_forward, lambda d, c: (d, d), x, x.T, x[:, 0]),
@@ -481,3 +489,47 @@ def test_check_gradients_points_a_layer_or_integer_labels_to_check_vjp(rng):
     with pytest.raises(TypeError, match=r"params\['y'\] has dtype int64.*labels or indices.*"
                                          r"gk.check_vjp, which passes integer inputs"):
         gk.check_gradients(lambda p: 0.0, {"x": x, "y": labels}, {"x": x, "y": labels})
+
+
+# ---- the course's own layers ------------------------------------------------------------
+
+
+def _course_layers(rng):
+    from gradkit import conv, layers
+    ints = rng.integers(0, 3, size=(2, 3, 6, 6)).astype(float)  # max-pool ties
+    return {
+        "conv2d": (conv.conv2d_forward, conv.conv2d_backward,
+                   (rng.normal(size=(2, 3, 7, 7)), rng.normal(size=(4, 3, 3, 3)),
+                    rng.normal(size=4)), {"stride": 2, "pad": 1}),
+        "max_pool": (conv.max_pool_forward, conv.max_pool_backward, (ints,), {}),
+        "batchnorm": (layers.batchnorm_forward, layers.batchnorm_backward,
+                      (rng.normal(size=(8, 5)) * 3, rng.normal(size=5), rng.normal(size=5)),
+                      {}),
+        "layernorm": (layers.layernorm_forward, layers.layernorm_backward,
+                      (rng.normal(size=(4, 6)), rng.normal(size=6), rng.normal(size=6)), {}),
+        "softmax_ce": (layers.softmax_cross_entropy_forward,
+                       layers.softmax_cross_entropy_backward,
+                       (rng.normal(size=(6, 4)), rng.integers(0, 4, size=6)), {}),
+        "rnn_step": (layers.rnn_step_forward, layers.rnn_step_backward,
+                     (rng.normal(size=(3, 4)), rng.normal(size=(3, 5)),
+                      rng.normal(size=(4, 5)), rng.normal(size=(5, 5)), rng.normal(size=5)),
+                     {}),
+    }
+
+
+@pytest.mark.parametrize("layer", ["conv2d", "max_pool", "batchnorm", "layernorm",
+                                   "softmax_ce", "rnn_step"])
+def test_the_course_layers_pass_check_layer_and_a_broken_gradient_fails(rng, layer):
+    forward, backward, args, consts = _course_layers(rng)[layer]
+    report = gk.check_layer(forward, backward, *args, **consts)
+    assert report.verdict == "pass", str(report)
+
+    def first_gradient_halved(dout, cache):
+        grads = backward(dout, cache)
+        return (grads[0] * 0.5, *grads[1:])
+
+    bad = gk.check_layer(forward, first_gradient_halved, *args, **consts)
+    first = [t.name for t in report.tensors][0]
+    assert bad.failing == [first]
+    scale = next(f for f in bad.findings if f.parameter == first and f.kind != "kink")
+    assert scale.kind == "scale" and scale.value == pytest.approx(0.5, rel=1e-4)
