@@ -101,7 +101,11 @@ def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method=
     out = forward(given)
     _unchanged(given, snapshot, "forward")
     leaves, rebuild = _leaves(out)
-    dleaves = _upstream(dout, leaves, rebuild, seed)
+    # A float32 layer gets a float32 dout, and its gradients are judged as float32.
+    low = min((np.dtype(v.dtype) for v in [*leaves, *(inputs[k] for k in names)]
+               if np.issubdtype(v.dtype, np.floating)), key=lambda d: d.itemsize)
+    dleaves = [d.astype(low) if low.itemsize < 8 else d
+               for d in _upstream(dout, leaves, rebuild, seed)]
     dsnap = [d.copy() for d in dleaves]
 
     given = _fresh(inputs)
@@ -112,6 +116,9 @@ def check_vjp(forward, backward, inputs, *, dout=None, wrt=None, h=None, method=
             raise ValueError("backward modified dout in place: it must not change its "
                              "argument (write dx = dout * mask, not dout *= mask)")
     grads = _as_grads(grads, names, inputs)
+    if low.itemsize < 8:
+        grads = {k: g.astype(low) if g.dtype.itemsize > low.itemsize else g
+                 for k, g in grads.items()}
     pdict = {k: np.asarray(inputs[k]) for k in names}
     validate_grads(grads, pdict)
 

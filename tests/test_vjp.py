@@ -533,3 +533,19 @@ def test_the_course_layers_pass_check_layer_and_a_broken_gradient_fails(rng, lay
     assert bad.failing == [first]
     scale = next(f for f in bad.findings if f.parameter == first and f.kind != "kink")
     assert scale.kind == "scale" and scale.value == pytest.approx(0.5, rel=1e-4)
+
+
+def test_a_float32_layer_is_judged_as_float32_and_a_real_bug_still_fails(rng):
+    from gradkit import layers
+    args = [a.astype(np.float32) for a in (rng.normal(size=(6, 5)), rng.normal(size=5),
+                                            rng.normal(size=5))]
+    report = gk.check_layer(layers.batchnorm_forward, layers.batchnorm_backward, *args)
+    assert report.passed and report.kinds() == ["low_precision"]
+    assert report.tolerance == 1e-4
+
+    def one_percent_off(dout, cache):
+        dx, dgamma, dbeta = layers.batchnorm_backward(dout, cache)
+        return dx * 1.01, dgamma, dbeta
+
+    bad = gk.check_layer(layers.batchnorm_forward, one_percent_off, *args)
+    assert bad.failing == ["x"] and "scale" in bad.kinds()
