@@ -48,7 +48,7 @@ class Look:
     sided: np.ndarray
 
 
-def second_look(ctx, name, a, n, left, right, steps, atol):
+def second_look(ctx, name, a, n, left, right, steps, atol, only=None):
     """Look again, at half the step, at the entries that disagree.
 
     An entry whose central difference at half the step agrees with the
@@ -58,13 +58,16 @@ def second_look(ctx, name, a, n, left, right, steps, atol):
     extrapolated to step 0 (``2·s(h/2) − s(h)`` removes their O(h) error): it is
     a kink at x when they clearly differ and the analytic value equals one of
     them, or lies between them while their gap stays the same at half the step
-    (on a smooth function it halves; at a jump of f it doubles).
+    (on a smooth function it halves; at a jump of f it doubles). ``only``, a
+    mask, limits the look to those entries.
     """
     shape = a.shape
     look = Look(np.zeros(shape, bool), np.zeros(shape, np.int8), np.zeros(shape, bool),
                 n.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
                 np.zeros(shape, bool))
     bad = np.abs(a - n) > np.maximum(ctx.tol * (np.abs(a) + np.abs(n)), atol)
+    if only is not None:
+        bad &= only
     if ctx.method == "complex" or not bad.any():
         return look
     if ctx.method != "central":
@@ -115,21 +118,26 @@ def joint_look(ctx, name, a, look, steps, rng):
     claims, must change f at the rate ``a · v``. A max-pool backward that sends
     dout to every tied maximum passes entry by entry and fails here: raising
     all tied entries raises the maximum once, not once per entry.
+
+    Each entry moves by at most its half step divided by the number of entries
+    moved, so the joint move is a convex combination of single moves that were
+    each seen to stay on their side: a kink near x (not at it), which a larger
+    joint move could cross, is not crossed.
     """
     idx = look.side != 0
     count = int(idx.sum())
     if count < 2:
         return True, None, None, count
     v = np.zeros(a.shape)
-    v[idx] = look.side[idx] * rng.uniform(0.5, 1.5, size=count)
-    t = 0.25 * float(np.min(steps[idx]))
-    f1 = ctx.ev.along({name: v}, t)
-    f2 = ctx.ev.along({name: v}, t / 2)
-    slope = 2 * (f2 - ctx.f0) / (t / 2) - (f1 - ctx.f0) / t  # one-sided, O(t) removed
+    v[idx] = look.side[idx] * rng.uniform(1 / 3, 1, size=count) * steps[idx] / (2 * count)
+    f1 = ctx.ev.along({name: v}, 1.0)
+    f2 = ctx.ev.along({name: v}, 0.5)
+    slope = 4 * (f2 - ctx.f0) - (f1 - ctx.f0)  # the one-sided rate along v, O(|v|) removed
     expected = float(np.sum(a * v))
-    noise = 4 * ctx.atol(t / 2) * float(np.abs(v).max())
+    noise = 10 * ctx.atol(1.0)  # a few roundings of f, as a change of f
     ok = abs(slope - expected) <= JOINT_RTOL * (abs(slope) + abs(expected)) + noise
-    return bool(ok), slope, expected, count
+    norm = float(np.linalg.norm(v))  # as rates along the unit direction
+    return bool(ok), slope / norm, expected / norm, count
 
 
 def _central_look(ctx, name, a, bad, look):

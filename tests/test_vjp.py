@@ -549,3 +549,18 @@ def test_a_float32_layer_is_judged_as_float32_and_a_real_bug_still_fails(rng):
 
     bad = gk.check_layer(layers.batchnorm_forward, one_percent_off, *args)
     assert bad.failing == ["x"] and "scale" in bad.kinds()
+
+
+def test_relu_of_an_all_zero_input_passes_with_either_convention_at_zero():
+    x = np.zeros((3, 4))
+
+    def relu(p):
+        return np.maximum(p["x"], 0)
+
+    for derivative_at_zero in (0.0, 1.0):
+        def backward(p, dout, s=derivative_at_zero):
+            return {"x": dout * np.where(p["x"] > 0, 1.0, s)}
+        report = gk.check_vjp(relu, backward, {"x": x})
+        assert report.passed and report.kinds() == ["kink"]
+    doubled = gk.check_vjp(relu, lambda p, d: {"x": 2 * d}, {"x": x})
+    assert doubled.failing == ["x"]
