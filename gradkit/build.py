@@ -139,7 +139,7 @@ def build_lessons(solutions_dir="solutions", lessons_dir="lessons", check=False,
             results.append(BuildResult(name, "created", f"wrote {target}"))
         elif not _edited(existing):
             target.write_text(text, encoding="utf-8")
-            results.append(BuildResult(name, "updated", f"updated {target}"))
+            results.append(BuildResult(name, "updated", f"rewrote {target} from its solution"))
         elif not force:
             results.append(BuildResult(name, "refused", (
                 f"{target} was edited since `gradkit build` generated it; not overwritten. "
