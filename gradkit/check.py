@@ -234,7 +234,9 @@ def run_check(ev, pdict, gdict, *, h, method, mode, seed, tol, progress, words=W
         raise ValueError(
             f"{words.subject} returned the same {words.value} for every perturbation of "
             f"{words.argument}: {words.subject} must compute it from the {words.argument} it "
-            f"is given (does it use a global `{words.argument}` instead of its argument?)"
+            f"is given (does it use a global `{words.argument}` instead of its argument?), and "
+            f"its changes must be above its round-off (a loss of 1e-15 computed as "
+            f"log(1 + tiny) is flat to the last digit)"
         )
     failing = [r.name for r in results if not r.passed]
     unresolved = [r.name for r in results if r.passed and not r.resolved]
@@ -311,6 +313,13 @@ def _entry_by_entry(ctx, name, a, rng):
     rel = e_norm / (a_norm + n_norm) if a_norm + n_norm > 0 else 0.0
     within_tol = e_norm <= ctx.tol * (a_norm + n_norm)
     passed = bool(within_tol or np.all(np.abs(e) <= atol))
+    stuck_only = False
+    if not passed and look.stuck.any():
+        # Wrong only on kinks where the analytic value may belong to a piece that no
+        # single entry's move reaches: say so (a layer check then looks nearby).
+        known = np.where(look.stuck, 0.0, e)
+        stuck_only = bool(np.linalg.norm(known) <= ctx.tol * (a_norm + n_norm)
+                          or np.all(np.abs(known) <= atol))
     joint = joint_look(ctx, name, a, look, steps, rng) if passed else (True,)
     if not joint[0]:
         passed, slope, expected, count = False, *joint[1:]
@@ -324,10 +333,12 @@ def _entry_by_entry(ctx, name, a, rng):
     nn = float(np.sum(n_eff * n_eff))
     scale = float(np.sum(a * n_eff) / nn) if nn > 0 else None
     zero = passed and not np.any(a)  # structurally zero, and f cannot tell it from zero
+    if not joint[0]:  # the error is in the joint move, not in any one entry
+        e_norm = rel * (a_norm + n_norm)
     result = TensorResult(name, a.shape, "full", rel, passed, 0, a_norm, n_norm, e_norm,
                           scale=scale, worst=worst, kinks=int(look.kinks.sum()),
                           resolved=bool(within_tol or not passed or rel <= UNRESOLVED or zero))
-    result.numeric = n_eff
+    result.numeric, result.stuck_only = n_eff, stuck_only
     findings = [] if result.resolved else [unresolved(name, float(np.max(atol)),
                                                        a_norm / np.sqrt(a.size))]
     if look.kinks.any():
@@ -342,12 +353,32 @@ def _entry_by_entry(ctx, name, a, rng):
             "gradient says. A gradient at a kink must come from one piece of f: e.g. "
             "max-pool sends dout to one of several tied maxima, not to each of them.",
             value=rel))
+    elif stuck_only:
+        findings.append(_stuck(name, a, look))
     elif not passed:
         # Fit the patterns away from kinks: where the one-sided slopes clearly differ,
         # the central difference averages two sides, whatever the analytic value is.
         trust = ~look.sided & ~two_sided & ~look.unstable
         findings.append(diagnose(name, a, n_eff, np.real(x), rel, ctx.tol, atol, trust))
     return result, findings
+
+
+def _stuck(name, a, look):
+    """The entries that are wrong only on kinks where no single move reaches every piece."""
+    stuck = look.stuck
+    k = int(np.flatnonzero(stuck)[0])
+    index = list(int(i) for i in np.unravel_index(k, a.shape))
+    count = int(stuck.sum())
+    return Finding(
+        "mismatch", name,
+        f"{name}: {count} entr{'y sits' if count == 1 else 'ies sit'} exactly on kinks, "
+        f"and the analytic value is neither one-sided slope, e.g. {name}{index}: slopes "
+        f"{look.left.flat[k]:.6g} (left) and {look.right.flat[k]:.6g} (right), analytic "
+        f"{a.flat[k]:.6g}; everything else agrees. A wrong value at a kink, or the "
+        "gradient of a piece that only a move of several entries reaches (a ReLU input "
+        "exactly 0 through several weights, an entry tied in two overlapping windows). "
+        "Move the point off the kinks (a bias 1e-3·randn instead of zeros, a little noise "
+        "on the input) and check again.", value=float(count))
 
 
 def _plain_pattern(ctx, name, a, n, x, atol):

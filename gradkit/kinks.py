@@ -37,6 +37,10 @@ class Look:
     agreement). ``left``/``right``: the one-sided slopes extrapolated to step 0.
     ``sided``: entries whose one-sided slopes clearly differ, valid or not (a
     diagnosis leaves them out: their central difference averages two sides).
+    ``stuck``: entries on a kink at x whose analytic value is neither one-sided
+    slope nor between them: the gradient of a piece that moving this entry alone
+    does not reach (a ReLU input exactly 0 through several weights), so the
+    check cannot tell.
     """
 
     kinks: np.ndarray
@@ -46,6 +50,7 @@ class Look:
     left: np.ndarray
     right: np.ndarray
     sided: np.ndarray
+    stuck: np.ndarray
 
 
 def second_look(ctx, name, a, n, left, right, steps, atol, only=None):
@@ -64,7 +69,7 @@ def second_look(ctx, name, a, n, left, right, steps, atol, only=None):
     shape = a.shape
     look = Look(np.zeros(shape, bool), np.zeros(shape, np.int8), np.zeros(shape, bool),
                 n.copy(), np.full(shape, np.nan), np.full(shape, np.nan),
-                np.zeros(shape, bool))
+                np.zeros(shape, bool), np.zeros(shape, bool))
     bad = np.abs(a - n) > np.maximum(ctx.tol * (np.abs(a) + np.abs(n)), atol)
     if only is not None:
         bad &= only
@@ -106,6 +111,9 @@ def second_look(ctx, name, a, n, left, right, steps, atol, only=None):
                 look.side[index] = 1 if abs(ai - rx) <= abs(ai - lx) else -1
             look.refined[index] = ai  # a valid subgradient at a kink counts as agreement
             look.unstable[index] = False
+        elif distinct and steady:
+            look.stuck[index] = True
+            look.left[index], look.right[index] = lx, rx
     return look
 
 

@@ -66,6 +66,7 @@ class TensorResult:
     resolved: bool = True  # False: passed only because the error is within f's round-off
     direction: object = field(default=None, repr=False)  # (unit, step, analytic, numeric)
     numeric: object = field(default=None, repr=False)  # the numeric gradient, if entry by entry
+    stuck_only: bool = False  # fails only on kinks that no single entry's move resolves
 
     @property
     def estimated(self):

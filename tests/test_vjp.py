@@ -79,6 +79,15 @@ def svm_backward(dloss, cache):
     return dloss * positive / n, None
 
 
+def binary_hinge_forward(s, y):  # labels ±1.0, as floats
+    return np.mean(np.maximum(0, 1 - y * s)), (s, y)
+
+
+def binary_hinge_backward(dloss, cache):
+    s, y = cache
+    return dloss * -y * (1 - y * s > 0) / len(s)
+
+
 def softmax_ce(p):
     z = p["scores"] - p["scores"].max(axis=1, keepdims=True)
     logp = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
@@ -337,6 +346,23 @@ def test_a_backward_that_modifies_dout_or_its_inputs_is_reported(rng):
     (lambda x, y: gk.check_layer(dropout_forward, lambda d, c: d, x),
      r"dropout_forward takes a parameter named 'seed', but check_layer keeps seed= for "
      r"itself \(to draw dout\): pass the layer's seed positionally"),
+    (lambda x, y: gk.check_vjp(lambda p: affine_forward(p["x"], p["x"].T, 0.0),
+                               lambda p, d: {"x": d}, {"x": x}),
+     r"If forward returns \(out, cache\), it is a layer in the cache convention: check it "
+     r"with gk.check_layer"),
+    (lambda x, y: gk.check_vjp(lambda p: p["x"], lambda p, d: None, {"x": x}),
+     r"backward returned None: is its return statement missing\?"),
+    (lambda x, y: gk.check_vjp(lambda p: p["x"], lambda p, d: {"dx": d}, {"x": x}),
+     r"no gradient for 'x' \(it returned 'dx'\).*name gradients like the inputs"),
+    (lambda x, y: gk.check_layer(affine_forward, lambda d, c: (d @ c[1].T, None, d.sum(0)),
+                                 x, x.T, x[:, 0]),
+     r"backward returned None as the gradient of 'w'"),
+    (lambda x, y: gk.check_layer(binary_hinge_forward, binary_hinge_backward, x[0],
+                                 np.array([1.0, -1.0, 1.0, 1.0])),
+     r"has 2 float array argument\(s\) \(s, y\).*is not differentiated when it is an "
+     r"integer or bool array"),
+    (lambda x, y: gk.check_layer(affine_forward, affine_backward, x, w=x.T, b=x[:, 0]),
+     r"keyword arguments \(w, b\) are passed unchanged and never differentiated"),
     (lambda x, y: gk.check_layer(lambda x: x, lambda d, c: d, x),
      r"must return \(out, cache\), as in the cache convention"),
     (lambda x, y: gk.check_layer(affine_forward, lambda d, c: (d, d), x, x.T, x[:, 0]),
@@ -564,3 +590,103 @@ def test_relu_of_an_all_zero_input_passes_with_either_convention_at_zero():
         assert report.passed and report.kinds() == ["kink"]
     doubled = gk.check_vjp(relu, lambda p, d: {"x": 2 * d}, {"x": x})
     assert doubled.failing == ["x"]
+
+
+# ---- exactly on kinks that no single entry's move resolves -------------------------------
+
+
+def affine_relu_forward(x, w, b):
+    z = x @ w + b
+    return np.maximum(z, 0), (x, w, z)
+
+
+def affine_relu_backward(dout, cache, bug=False):
+    x, w, z = cache
+    dz = dout * (z > 0) * (1.5 if bug else 1.0)
+    return dz @ w.T, x.T @ dz, dz.sum(axis=0)
+
+
+def test_a_zero_input_row_with_zero_biases_is_inconclusive_not_wrong():
+    rng = np.random.default_rng(11)
+    x, w = rng.normal(size=(5, 4)), rng.normal(size=(4, 3))
+    x[2] = 0  # every ReLU of this row sits at exactly 0, through several weights at once
+    report = gk.check_layer(affine_relu_forward, affine_relu_backward, x, w, np.zeros(3))
+    assert report.verdict == "inconclusive" and report.failing == []
+    message = next(f.message for f in report.findings if "cannot tell" in f.message)
+    assert "off the kinks, the backward pass agrees" in message
+    bad = gk.check_layer(affine_relu_forward,
+                         lambda d, c: affine_relu_backward(d, c, bug=True), x, w, np.zeros(3))
+    assert bad.verdict == "fail" and "x" in bad.failing
+
+
+def test_a_check_of_gradients_names_entries_stuck_on_kinks():
+    rng = np.random.default_rng(11)
+    x, w = rng.normal(size=(5, 4)), rng.normal(size=(4, 3))
+    x[2] = 0
+    _, cache = affine_relu_forward(x, w, np.zeros(3))
+    dout = rng.normal(size=(5, 3))
+
+    def f(p):
+        return np.sum(affine_relu_forward(p["x"], w, np.zeros(3))[0] * dout)
+
+    report = gk.check_gradients(f, {"x": x}, {"x": affine_relu_backward(dout, cache)[0]})
+    assert report.failing == ["x"]  # check_gradients cannot look nearby: it says why
+    assert "exactly on kinks, and the analytic value is neither one-sided slope" in (
+        report.findings[-1].message)
+
+
+def overlapping_pool_forward(x):
+    n, c, h, w = x.shape
+    out = np.empty((n, c, h - 2, w - 2))
+    for i, j in np.ndindex(h - 2, w - 2):
+        out[:, :, i, j] = x[:, :, i:i + 3, j:j + 3].max(axis=(2, 3))
+    return out, (x,)
+
+
+def overlapping_pool_backward(dout, cache, every_tie=False):
+    (x,) = cache
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(dout.shape):
+        window = x[n, c, i:i + 3, j:j + 3]
+        k = np.unravel_index(np.argmax(window), window.shape)
+        dx[n, c, i + k[0], j + k[1]] += dout[n, c, i, j]
+    return dx
+
+
+def test_an_overlapping_max_pool_on_an_integer_image_is_not_called_wrong():
+    x = np.random.default_rng(2).integers(0, 4, size=(2, 2, 6, 6)).astype(float)
+    for seed in range(3):
+        report = gk.check_layer(overlapping_pool_forward, overlapping_pool_backward, x,
+                                seed=seed)
+        assert report.verdict in ("pass", "inconclusive") and report.failing == []
+
+    def spread(dout, cache):  # dout split over the window: wrong on and off the kinks
+        (x,) = cache
+        dx = np.zeros_like(x)
+        for n, c, i, j in np.ndindex(dout.shape):
+            dx[n, c, i:i + 3, j:j + 3] += dout[n, c, i, j] / 9
+        return dx
+
+    assert gk.check_layer(overlapping_pool_forward, spread, x).failing == ["x"]
+
+
+def test_a_float32_layer_whose_backward_promotes_to_float64_keeps_its_diagnosis():
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    report = gk.check_layer(lambda x: (np.tanh(x), np.tanh(x)),
+                            lambda d, t: 2.0 * d * (1 - t.astype(np.float64) ** 2), x)
+    assert report.failing == ["x"] and "scale" in report.kinds()
+
+
+def test_a_joint_failure_shows_in_the_headline(rng):
+    x = rng.integers(0, 4, size=(2, 3, 8, 8)).astype(float)
+    report = gk.check_layer(max_pool_forward,
+                            lambda d, c: max_pool_backward(d, c, every_tie=True), x)
+    assert report.relative_error > report.tolerance
+    assert report.per_parameter["x"] > report.tolerance
+
+
+def test_check_layer_takes_the_check_options(rng):
+    x, w, b = rng.normal(size=(5, 3)), rng.normal(size=(3, 2)), rng.normal(size=2)
+    full = gk.check_layer(affine_forward, affine_backward, x, w, b, mode="full")
+    assert full.passed and full.mode == "full" and all(t.how == "full" for t in full.tensors)
+    assert gk.check_layer(affine_forward, affine_backward, x, w, b, method="complex").passed
