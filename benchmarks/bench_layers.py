@@ -168,7 +168,45 @@ def conv_vs_recipe():
           f"time: check_layer is {t_recipe / best:.1f}× faster")
 
 
+def kinks_at_x():
+    """Kinks at x itself meet every random direction: the entries near them are located
+    by halving blocks, not by differencing every entry (2 calls each)."""
+    from gradkit.conv import max_pool_backward, max_pool_forward
+
+    rng = np.random.default_rng(0)
+
+    def relu_case(x):
+        return gk.check_vjp(lambda p: np.maximum(p["x"], 0),
+                            lambda p, d: {"x": d * (p["x"] > 0)}, {"x": x})
+
+    x = rng.normal(size=(50, 100))
+    one = x.copy()
+    one[7, 3] = 0.0
+    some = x.copy()
+    some[rng.random(x.shape) < 0.01] = 0.0
+    ints = rng.integers(-2, 3, size=(50, 100)).astype(float)
+    image = rng.integers(0, 256, size=(2, 3, 32, 32)).astype(float)
+    binary = (rng.random((2, 1, 28, 28)) < 0.2).astype(float)
+    cases = [
+        ("relu, no exact zero", x, lambda: relu_case(x)),
+        ("relu, one exact zero", one, lambda: relu_case(one)),
+        ("relu, 1% exact zeros", some, lambda: relu_case(some)),
+        ("relu, integer input (20% zeros)", ints, lambda: relu_case(ints)),
+        ("max-pool 2×2, 8-bit image", image,
+         lambda: gk.check_layer(max_pool_forward, max_pool_backward, image)),
+        ("max-pool 2×2, 0/1 image", binary,
+         lambda: gk.check_layer(max_pool_forward, max_pool_backward, binary)),
+    ]
+    print("\nKinks at x (ties, exact zeros): calls of forward, against 2 per entry")
+    print(f"  {'case':34s} {'entries':>7s} {'calls':>6s} {'2/entry':>7s} {'ratio':>6s} verdict")
+    for label, arr, run_case in cases:
+        report = run_case()
+        print(f"  {label:34s} {arr.size:7d} {report.calls:6d} {2 * arr.size:7d} "
+              f"{report.calls / (2 * arr.size):6.3f} {report.verdict}")
+
+
 if __name__ == "__main__":
     correct = accuracy()
     calls(correct)
+    kinks_at_x()
     conv_vs_recipe()

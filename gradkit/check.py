@@ -59,7 +59,7 @@ import numpy as np
 
 from gradkit import numgrad
 from gradkit.diagnose import diagnose, kink_message
-from gradkit.directions import UNRESOLVED, by_direction, sharp_test, unresolved
+from gradkit.directions import UNRESOLVED, by_direction, locate, sharp_test, unresolved
 from gradkit.kinks import KINK_GAP, joint_look, second_look
 from gradkit.numgrad import Evaluator, combine, stencil_values
 from gradkit.params import as_param_dict, validate_grads
@@ -270,11 +270,13 @@ class _Context:
 def _check_tensor(ctx, name, a, mode, rng):
     calls0 = ctx.ev.calls
     x = ctx.ev.work[name]
-    outcome = None
+    outcome, subset = None, None
     if mode == "auto" and x.size > ctx.small:
         outcome = by_direction(ctx, name, a, rng)
+        if outcome == "locate":  # kinks at x: difference only the entries near them
+            outcome, subset = None, locate(ctx, name, a, rng)
     if outcome is None:
-        outcome = _entry_by_entry(ctx, name, a, rng)
+        outcome = _entry_by_entry(ctx, name, a, rng, subset)
     result, findings = outcome
     if result.passed and result.resolved and ctx.sharp and np.any(a):
         sharp = sharp_test(ctx, name, a, rng, result)
@@ -285,13 +287,15 @@ def _check_tensor(ctx, name, a, mode, rng):
     return result, findings
 
 
-def _entry_by_entry(ctx, name, a, rng):
+def _entry_by_entry(ctx, name, a, rng, subset=None):
+    """Difference every entry, or those in ``subset`` (the others passed by direction)."""
     x = ctx.ev.work[name]
     steps = numgrad._steps(x, ctx.h, ctx.method, ctx.dtype)
-    n = np.empty(a.shape)
+    n = np.empty(a.shape) if subset is None else a.copy()
     left = np.full(a.shape, np.nan)
     right = np.full(a.shape, np.nan)
-    for index in np.ndindex(a.shape):
+    indices = np.ndindex(a.shape) if subset is None else map(tuple, np.argwhere(subset))
+    for index in indices:
         step = steps[index]
         if ctx.method == "complex":
             n[index] = numgrad._complex_partial(ctx.ev, name, index, step)
@@ -335,10 +339,13 @@ def _entry_by_entry(ctx, name, a, rng):
     zero = passed and not np.any(a)  # structurally zero, and f cannot tell it from zero
     if not joint[0]:  # the error is in the joint move, not in any one entry
         e_norm = rel * (a_norm + n_norm)
-    result = TensorResult(name, a.shape, "full", rel, passed, 0, a_norm, n_norm, e_norm,
+    how = "full" if subset is None or subset.all() else "direction"
+    result = TensorResult(name, a.shape, how, rel, passed, 0, a_norm, n_norm, e_norm,
                           scale=scale, worst=worst, kinks=int(look.kinks.sum()),
                           resolved=bool(within_tol or not passed or rel <= UNRESOLVED or zero))
-    result.numeric, result.stuck_only = n_eff, stuck_only
+    # The sharp test looks along the error away from kinks, where differences are smooth.
+    result.numeric = np.where(two_sided | look.sided, a, n_eff)
+    result.stuck_only = stuck_only
     findings = [] if result.resolved else [unresolved(name, float(np.max(atol)),
                                                        a_norm / np.sqrt(a.size))]
     if look.kinks.any():

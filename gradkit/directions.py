@@ -13,7 +13,7 @@ from gradkit.kinks import KINK_GAP
 from gradkit.numgrad import along_unit, direction_step
 from gradkit.report import Finding, TensorResult
 
-__all__ = ["by_direction", "random_unit", "sharp_test", "unresolved"]
+__all__ = ["by_direction", "locate", "random_unit", "sharp_test", "unresolved"]
 
 DIRECTION_MARGIN = 1e-2  # a direction passes below tol·margin (the estimate is noisy)
 KINK_RETRIES = 2
@@ -33,13 +33,13 @@ def random_unit(rng, shape):
     return v / np.linalg.norm(v)
 
 
-def _direction_test(ctx, name, a, unit):
+def _direction_test(ctx, name, a, unit, size=None):
     """(passes, d_analytic, d_numeric, stencil values, step, rel, error estimate, resolved)."""
     t = direction_step({name: ctx.ev.work[name]}, {name: unit}, ctx.h, ctx.method, ctx.dtype)
     d_n, values = along_unit(ctx.ev, {name: unit}, t, ctx.method, ctx.f0)
     d_a = float(np.sum(a * unit))
     err = abs(d_a - d_n)
-    e_est, a_norm = err * np.sqrt(a.size), float(np.linalg.norm(a))
+    e_est, a_norm = err * np.sqrt(size or a.size), float(np.linalg.norm(a))
     denom = a_norm + abs(a_norm - e_est)
     rel = e_est / denom if denom > 0 else 0.0
     passes = err <= ctx.atol(t) or rel <= ctx.tol * DIRECTION_MARGIN
@@ -48,32 +48,52 @@ def _direction_test(ctx, name, a, unit):
     return passes, d_a, d_n, values, t, rel, e_est, resolved
 
 
+def _kink_like(ctx, d_a, values, t):
+    """Along this direction, do the one-sided slopes differ and bracket the analytic value?"""
+    if 1 not in values or -1 not in values:
+        return False, None, None
+    left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
+    gap = abs(right - left) / 2  # one-sided slopes carry O(t) error: be generous
+    wide = 2 * gap > KINK_GAP * (abs(left) + abs(right)) + 2 * ctx.atol(t)
+    return wide and min(left, right) - gap <= d_a <= max(left, right) + gap, left, right
+
+
+def _wide(ctx, values, t):
+    """Do the one-sided slopes along this direction clearly differ (a kink within t)?"""
+    if 1 not in values or -1 not in values:
+        return False
+    left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
+    return abs(right - left) > KINK_GAP * (abs(left) + abs(right)) + 2 * ctx.atol(t)
+
+
 def by_direction(ctx, name, a, rng):
-    """Random-direction test; None means: go entry by entry."""
+    """Random-direction test: ``(result, findings)``; None: go entry by entry; or
+    ``"locate"`` when every direction meets kinks at x itself (ties, exact zeros),
+    so the entries on them should be found before going entry by entry."""
     unit = random_unit(rng, a.shape)
     passes, d_a, d_n, values, t, rel, e_est, resolved = _direction_test(ctx, name, a, unit)
     findings = []
-    if not passes and 1 in values and -1 in values:
-        left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
-        gap = abs(right - left) / 2  # one-sided slopes carry O(t) error: be generous,
-        wide = 2 * gap > KINK_GAP * (abs(left) + abs(right)) + 2 * ctx.atol(t)
-        if wide and min(left, right) - gap <= d_a <= max(left, right) + gap:
-            # A kink (ReLU at 0) may lie within t of x along this direction;
-            # fresh directions almost never meet it again, a real bug always shows.
-            retries = [_direction_test(ctx, name, a, random_unit(rng, a.shape))
-                       for _ in range(KINK_RETRIES)]
-            if all(r[0] for r in retries):
-                passes, rel, e_est = True, max(r[5] for r in retries), max(r[6] for r in retries)
-                where = ("between them" if min(left, right) <= d_a <= max(left, right)
-                         else "close to them")
-                findings.append(Finding(
-                    "kink", name,
-                    f"{name}: along one random direction the one-sided slopes differ "
-                    f"({left:.6g} vs {right:.6g}), far more than a smooth function "
-                    f"bends over the step, and the analytic value {d_a:.6g} lies {where}: "
-                    f"a kink (ReLU/max/abs at 0) sits within the step. {KINK_RETRIES} other "
-                    "directions agree, so this is not a bug.",
-                ))
+    kinky, left, right = _kink_like(ctx, d_a, values, t) if not passes else (False, 0, 0)
+    if not passes and _wide(ctx, values, t):
+        # A kink (ReLU at 0) may lie within t of x along this direction;
+        # fresh directions almost never meet it again, a real bug always shows.
+        # Kinks at x itself (ties, exact zeros) meet every direction: locate them.
+        retries = [_direction_test(ctx, name, a, random_unit(rng, a.shape))
+                   for _ in range(KINK_RETRIES)]
+        if not any(r[0] for r in retries) and all(_wide(ctx, r[3], r[4]) for r in retries):
+            return "locate"
+        if kinky and all(r[0] for r in retries):
+            passes, rel, e_est = True, max(r[5] for r in retries), max(r[6] for r in retries)
+            where = ("between them" if min(left, right) <= d_a <= max(left, right)
+                     else "close to them")
+            findings.append(Finding(
+                "kink", name,
+                f"{name}: along one random direction the one-sided slopes differ "
+                f"({left:.6g} vs {right:.6g}), far more than a smooth function "
+                f"bends over the step, and the analytic value {d_a:.6g} lies {where}: "
+                f"a kink (ReLU/max/abs at 0) sits within the step. {KINK_RETRIES} other "
+                "directions agree, so this is not a bug.",
+            ))
     if not passes:
         return None
     a_norm = float(np.linalg.norm(a))
@@ -82,9 +102,47 @@ def by_direction(ctx, name, a, rng):
                           abs(a_norm - e_est) if e_est < a_norm else a_norm, e_est,
                           scale=scale, kinks=len(findings), resolved=resolved)
     result.direction = (unit, t, d_a, d_n)
+    result.crossed = _wide(ctx, values, t)  # it met a kink: its differences say nothing sharp
     if not resolved:
         findings.append(unresolved(name, ctx.atol(t), a_norm / np.sqrt(a.size)))
     return result, findings
+
+
+LEAF = 16  # blocks this small are differenced entry by entry
+LOCATE_BUDGET = 0.25  # give up locating past this share of an entry-by-entry check's calls
+
+
+def locate(ctx, name, a, rng):
+    """The entries near kinks at x, found by halving blocks: a mask, or None (everywhere).
+
+    A block whose random direction passes is verified by it (2 calls); a
+    failing one is halved until it has at most LEAF entries, which are then
+    differenced one by one. A few exact zeros among thousands of entries cost
+    about 4·log2(size / LEAF) calls each instead of 2 per entry; kinks
+    everywhere (an integer image into a max-pool) make the search give up
+    early, at a quarter of the cost of going entry by entry.
+    """
+    size = a.size
+    budget, spent = LOCATE_BUDGET * 2 * size, 0
+    blocks, leaves = [np.arange(size)], []
+    while blocks:
+        block = blocks.pop()
+        if block.size <= LEAF:
+            leaves.append(block)
+            continue
+        for half in np.array_split(block, 2):
+            unit = np.zeros(size)
+            unit[half] = random_unit(rng, half.shape)
+            unit = unit.reshape(a.shape)
+            spent += 2
+            if not _direction_test(ctx, name, a * (unit != 0), unit, half.size)[0]:
+                blocks.append(half)
+        if spent > budget:
+            return None
+    mask = np.zeros(size, dtype=bool)
+    if leaves:
+        mask[np.concatenate(leaves)] = True
+    return mask.reshape(a.shape)
 
 
 def sharp_test(ctx, name, a, rng, result):
@@ -96,7 +154,7 @@ def sharp_test(ctx, name, a, rng, result):
     A backward pass whose error exceeds that estimate SHARP times over differs
     from the cost for real (a forgotten eps), however small the difference.
     """
-    if result.relative_error <= ctx.tol * SHARP_TRIGGER:
+    if result.relative_error <= ctx.tol * SHARP_TRIGGER or result.crossed:
         return None
     direction = result.direction
     if direction is None:  # entry by entry: test along the error itself, where it is largest

@@ -67,6 +67,7 @@ class TensorResult:
     direction: object = field(default=None, repr=False)  # (unit, step, analytic, numeric)
     numeric: object = field(default=None, repr=False)  # the numeric gradient, if entry by entry
     stuck_only: bool = False  # fails only on kinks that no single entry's move resolves
+    crossed: bool = False  # the random direction met a kink
 
     @property
     def estimated(self):

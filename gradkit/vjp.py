@@ -429,13 +429,16 @@ def _decide_stuck(report, again, names):
             row.passed, row.resolved = True, False
             keep.append(Finding(
                 "kink", name,
-                f"{name}: it sits exactly on kinks where the check cannot tell which piece "
-                f"the analytic value belongs to (one-sided slopes that a single entry's "
-                f"move reaches disagree with it). {NEARBY:g}×rms away, off the kinks, the "
-                f"backward pass agrees with the forward one (relative error "
-                f"{near[name].relative_error:.1e}), so it is most likely right; to be sure, "
-                "check at a point off the kinks (a bias 1e-3·randn instead of zeros, or a "
-                "little noise on the input).", value=near[name].relative_error))
+                f"{name}: some entries sit exactly on kinks, where the analytic value is "
+                f"neither one-sided slope; {NEARBY:g}×rms away, off the kinks, the backward "
+                f"pass agrees with the forward one (relative error "
+                f"{near[name].relative_error:.1e}). At the kinks the check cannot tell: "
+                "the value is right if it belongs to a piece that only a joint move of "
+                "several entries reaches (several ReLUs at 0 through one input, a tie in "
+                "two overlapping windows), wrong if it is a bad value at the kink (a "
+                "derivative of 2 at relu's 0). Check at a point off the kinks (a bias "
+                "1e-3·randn instead of zeros, a little noise on the input) to be sure.",
+                value=near[name].relative_error))
         else:
             keep += [Finding(f.kind, f.parameter, f"at a point {NEARBY:g}×rms away, off the "
                              f"kinks it sits on: {f.message}", f.value)
