@@ -101,7 +101,8 @@ def _site(args):
     except (ValueError, RuntimeError) as exc:
         print(f"gradkit site: {exc}", file=sys.stderr)
         return 2
-    print(f"wrote {len(files) - 1} lesson pages and {files[0]}: open it in a browser")
+    pages = [f for f in files[1:] if f.suffix == ".html"]
+    print(f"wrote {len(pages)} lesson pages and {files[0]}: open it in a browser")
     return 0
 
 

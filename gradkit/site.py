@@ -28,6 +28,7 @@ from pathlib import Path
 
 import nbformat
 
+from gradkit import reading
 from gradkit.grading.notebook import BEGIN, END, is_instructor_cell, read_notebook
 
 __all__ = ["Page", "build_site", "markdown_math", "render_math"]
@@ -156,18 +157,36 @@ def _reading_notebook(nb):
                 raise ValueError(f"cell {number}: {exc}") from None
         elif cell.cell_type == "code":
             outputs = []
+            alts = list(cell.metadata.get("alt", []))
             for out in cell.get("outputs", []):
                 if WIDGET_MIME in out.get("data", {}):
                     out = nbformat.v4.new_output(
                         "display_data",
                         data={"text/html": f'<p class="gk-widget-note">{WIDGET_NOTE}</p>',
                               "text/plain": WIDGET_NOTE})
+                elif "image/png" in out.get("data", {}):
+                    if not alts or not str(alts[0]).strip():
+                        raise ValueError(
+                            f"cell {number}: a figure has no text alternative: give the "
+                            "solution cell the metadata \"alt\": a list with one sentence or "
+                            "two per figure, saying what it shows")
+                    out = _figure(out, alts.pop(0))
                 outputs.append(out)
             cell.outputs = outputs
         cells.append(cell)
     nb.cells = cells
     nb.metadata.pop("widgets", None)
     return nb, formulas
+
+
+def _figure(out, alt):
+    """An image output as HTML: the picture with its text alternative."""
+    data = out["data"]["image/png"]
+    data = data if isinstance(data, str) else "".join(data)
+    src = "data:image/png;base64," + data.replace("\n", "")
+    return nbformat.v4.new_output("display_data", data={
+        "text/html": f'<img class="gk-figure" src="{src}" alt="{html.escape(alt, quote=True)}">',
+        "text/plain": alt})
 
 
 def _summary(nb):
@@ -179,20 +198,6 @@ def _summary(nb):
 
 # --- HTML -------------------------------------------------------------------
 
-_CSS = """
-.gk-nav { display: flex; justify-content: space-between; align-items: baseline; gap: 1em;
-  max-width: 1100px; margin: 0 auto; padding: 0.6em 1em; font-family: system-ui, sans-serif;
-  font-size: 15px; border-bottom: 1px solid #ddd; }
-.gk-nav.gk-bottom { border-bottom: none; border-top: 1px solid #ddd; margin-top: 2em; }
-.gk-nav a { text-decoration: none; color: #1a5fb4; }
-.gk-nav a:hover { text-decoration: underline; }
-.gk-banner { max-width: 1100px; margin: 0.8em auto; padding: 0.5em 1em; background: #f3f6fa;
-  border-left: 4px solid #1a5fb4; font-family: system-ui, sans-serif; font-size: 14px; }
-.gk-widget-note { font-style: italic; color: #555; border: 1px dashed #aaa; padding: 0.5em; }
-main { max-width: 1100px; margin: 0 auto; }
-math[display="block"] { margin: 0.8em 0; }
-"""
-
 _INDEX = """<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -200,22 +205,28 @@ _INDEX = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>gradkit — the course, reading version</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 860px; margin: 2em auto; padding: 0 1em;
-  line-height: 1.5; color: #222; }}
-a {{ color: #1a5fb4; }}
+{css}
+body {{ font-family: system-ui, sans-serif; color: #1f2328; background: #fff; }}
+.gk-index {{ max-width: 860px; margin: 2em auto; padding: 0 1em; }}
 li.gk-lesson {{ margin-bottom: 1.2em; }}
 li.gk-lesson > a {{ font-size: 1.15em; font-weight: 600; }}
 .gk-summary ol {{ margin-top: 0.3em; }}
+@media (prefers-color-scheme: dark) {{ body {{ color: #e6e9ed; background: #111418; }} }}
 </style>
 </head>
 <body>
+<main class="gk-index">
 <h1>gradkit: check backpropagation with numerical gradients</h1>
 <p>The reading version of the course: every lesson with its solutions executed, every
 plot and number in place. To do the exercises yourself, open <code>lessons/</code> in
 JupyterLab, where each exercise has a check cell that gives feedback.</p>
+{search}
+<h2>The lessons</h2>
 <ol class="gk-lessons">
 {items}
 </ol>
+</main>
+{scripts}
 </body>
 </html>
 """
@@ -226,8 +237,9 @@ def _nav(pages, i, where):
             if i > 0 else "<span></span>")
     nxt = (f'<a rel="next" href="{pages[i + 1].file}">{html.escape(pages[i + 1].title)} →</a>'
            if i + 1 < len(pages) else "<span></span>")
-    return (f'<nav class="gk-nav gk-{where}">{prev}<a href="index.html">All lessons</a>'
-            f"{nxt}</nav>")
+    label = "Lessons" if where == "top" else "Lessons, at the end of the page"
+    return (f'<nav class="gk-nav gk-{where}" aria-label="{label}">{prev}'
+            f'<a href="index.html">All lessons</a>{nxt}</nav>')
 
 
 def _exporter():
@@ -247,7 +259,8 @@ def _exporter():
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
 {%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
-{%- block extra_css -%}<style type="text/css">""" + _CSS + """</style>{%- endblock extra_css -%}
+{%- block extra_css -%}<style type="text/css">""" + reading.CSS + """</style>
+{%- endblock extra_css -%}
 """
     return HTMLExporter(template_name="lab",
                         extra_loaders=[jinja2.DictLoader({"gradkit_page.html.j2": template})],
@@ -330,22 +343,27 @@ def build_site(solutions, out, *, names=None):
         nb = notebooks[page.source]
         if page.source in chosen:
             try:
-                reading, formulas = _reading_notebook(nb)
+                for_reading, formulas = _reading_notebook(nb)
             except ValueError as exc:
                 raise ValueError(f"{page.source}, {exc}") from None
             body, _ = exporter.from_notebook_node(
-                reading, resources={"metadata": {"name": f"{page.title} · gradkit"}})
+                for_reading, resources={"metadata": {"name": f"{page.title} · gradkit"}})
             body = _put_math(body, formulas)
             banner = ('<p class="gk-banner">Reading version: the solutions, executed. '
                       f"To do the exercises, open <code>lessons/{page.source.name}</code> "
                       "in JupyterLab.</p>")
-            body = body.replace("<main>", _nav(pages, i, "top") + banner + "<main>", 1)
-            body = body.replace("</main>", "</main>" + _nav(pages, i, "bottom"), 1)
+            main = body.split("<main>", 1)[-1].split("</main>", 1)[0]
+            body = body.replace(
+                "<main>", '<header class="gk-header">' + _nav(pages, i, "top")
+                + reading.search_box() + '</header><div class="gk-layout">'
+                + reading.toc(main) + "<main>" + banner, 1)
+            body = body.replace("</main>", '</main></div><footer class="gk-footer">'
+                                + _nav(pages, i, "bottom") + "</footer>" + reading.SCRIPTS, 1)
             (out / page.file).write_text(body, encoding="utf-8")
             written.append(out / page.file)
         else:  # a page kept from before: its neighbours may have changed
             old = (out / page.file).read_text(encoding="utf-8")
-            body = re.sub(r'<nav class="gk-nav gk-(top|bottom)">.*?</nav>',
+            body = re.sub(r'<nav class="gk-nav gk-(top|bottom)"[^>]*>.*?</nav>',
                           lambda m, i=i: _nav(pages, i, m.group(1)), old, flags=re.S)
             if body != old:
                 (out / page.file).write_text(body, encoding="utf-8")
@@ -354,6 +372,14 @@ def build_site(solutions, out, *, names=None):
         summary_html = _put_math(markdown2html(summary), formulas) if summary else ""
         items.append(f'<li class="gk-lesson"><a href="{page.file}">{html.escape(page.title)}</a>'
                      f'<div class="gk-summary">{summary_html}</div></li>')
+    entries = [e for page in pages for e in reading.search_entries(
+        page.file, page.title, (out / page.file).read_text(encoding="utf-8"))]
+    for name, text in (("search-index.js", reading.search_index_js(entries)),
+                       ("search.js", reading.SEARCH_JS)):
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
     index = out / "index.html"
-    index.write_text(_INDEX.format(items="\n".join(items)), encoding="utf-8")
+    index.write_text(_INDEX.format(items="\n".join(items), css=reading.CSS,
+                                   search=reading.search_box(), scripts=reading.SCRIPTS),
+                     encoding="utf-8")
     return [index] + written
