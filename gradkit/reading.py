@@ -24,7 +24,17 @@ __all__ = ["CSS", "SCRIPTS", "SEARCH_JS", "search_box", "search_entries", "searc
 CSS = """
 html:root { --jp-content-font-size1: 16px; --jp-content-line-height: 1.6;
   --jp-code-font-size: 14px; --jp-content-link-color: #0b57d0; --gk-link: #0b57d0;
-  --gk-rule: #d0d7de; --gk-muted: #4d5561; --gk-panel: #f3f6fa; }
+  --gk-rule: #d0d7de; --gk-muted: #4d5561; --gk-panel: #f3f6fa;
+  /* code colours that keep 4.5:1 on the code background (WCAG 1.4.3) */
+  --jp-mirror-editor-number-color: #006300; --jp-mirror-editor-operator-color: #7a1fa2;
+  --jp-mirror-editor-meta-color: #7a1fa2; --jp-mirror-editor-comment-color: #3b6565;
+  --jp-mirror-editor-keyword-color: #006b00; --jp-mirror-editor-builtin-color: #006b00;
+  --jp-mirror-editor-atom-color: #3b3bd1; --jp-mirror-editor-bracket-color: #5c5c46;
+  --jp-mirror-editor-variable-3-color: #006b45; --jp-mirror-editor-tag-color: #116611;
+  --jp-mirror-editor-error-color: #c00000; --jp-mirror-editor-hr-color: #5c5c5c;
+  --jp-mirror-editor-string-color: #a31c1c; --jp-mirror-editor-string-2-color: #8a3d00; }
+body .jp-Cell .jp-InputPrompt, body .jp-Cell .jp-OutputPrompt { opacity: 1 !important;
+  color: var(--gk-muted) !important; }
 body { font-size: 16px; line-height: 1.6; margin: 0; }
 a { color: var(--gk-link); }
 .gk-header, .gk-footer { max-width: 1200px; margin: 0 auto; padding: 0 1em; }
@@ -44,7 +54,8 @@ main { max-width: 1100px; margin: 0 auto; }
 .jp-RenderedMarkdown > blockquote { max-width: 70ch; }
 body .jp-RenderedHTMLCommon { font-size: 16px; }
 math { font-size: 1em; font-family: "Latin Modern Math", "STIX Two Math", "Cambria Math", math; }
-math[display="block"] { margin: 0.8em 0; overflow-x: auto; max-width: 100%; }
+math[display="block"] { margin: 0.8em 0; overflow-x: auto; overflow-y: hidden; max-width: 100%;
+  padding: 2px 0; }
 :not(pre) > code { overflow-wrap: anywhere; }
 pre, .jp-OutputArea-output pre { white-space: pre; overflow-x: auto; max-width: 100%; }
 .jp-OutputArea-output, .jp-InputArea-editor, .jp-RenderedHTMLCommon table,
@@ -96,7 +107,9 @@ img.gk-figure, .jp-OutputArea-output img { max-width: 100%; height: auto; backgr
     --jp-mirror-editor-attribute-color: #79c0ff; --jp-mirror-editor-atom-color: #79c0ff;
     --jp-mirror-editor-variable-2-color: #a5d6ff; --jp-mirror-editor-variable-3-color: #d2a8ff;
     --jp-mirror-editor-bracket-color: #c3c9d1; --jp-mirror-editor-tag-color: #7ee787;
-    --jp-cell-inprompt-font-color: #8ab4f8; --jp-cell-outprompt-font-color: #ffa198; }
+    --jp-cell-inprompt-font-color: #8ab4f8; --jp-cell-outprompt-font-color: #ffa198;
+    --jp-mirror-editor-error-color: #ff7b72; --jp-mirror-editor-hr-color: #9aa3ad;
+    --jp-mirror-editor-string-2-color: #ffa657; }
   body, main, .jp-Notebook { background: #111418; color: #e6e9ed; }
   .highlight, .highlight pre { background: transparent; color: #e6e9ed; }
   .gradkit-report p, .gradkit-report tr { filter: brightness(1.6); }
@@ -185,6 +198,15 @@ SCRIPTS = '<script src="search-index.js"></script><script src="search.js"></scri
 
 
 SEARCH_JS = r"""
+(function () {  // a box that scrolls sideways can be scrolled from the keyboard too
+  document.querySelectorAll("main pre, main math[display=block], main table")
+    .forEach(function (el) {
+      var width = el.clientWidth || el.getBoundingClientRect().width;  // MathML: no client box
+      if (el.scrollWidth > width + 1 && !el.hasAttribute("tabindex")) {
+        el.setAttribute("tabindex", "0");
+      }
+    });
+})();
 (function () {  // the table of contents: open beside the text on wide screens
   var toc = document.querySelector(".gk-toc details");
   if (toc && window.matchMedia("(min-width: 1200px)").matches) { toc.open = true; }
