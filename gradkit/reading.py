@@ -112,7 +112,11 @@ img.gk-figure, .jp-OutputArea-output img { max-width: 100%; height: auto; backgr
     --jp-mirror-editor-string-2-color: #ffa657; }
   body, main, .jp-Notebook { background: #111418; color: #e6e9ed; }
   .highlight, .highlight pre { background: transparent; color: #e6e9ed; }
-  .gradkit-report p, .gradkit-report tr { filter: brightness(1.6); }
+  /* the verdict colours that reports and check cells write inline, lightened for a dark ground */
+  [style*="#cf222e"] { color: #ff7b72 !important; }
+  [style*="#1a7f37"] { color: #56d364 !important; }
+  [style*="#9a6700"] { color: #e3b341 !important; }
+  [style*="#6e7781"] { color: #9aa3ad !important; }
 }
 @media print {
   .gk-header, .gk-footer, .gk-toc, .gk-search, .jp-InputPrompt, .jp-OutputPrompt

@@ -90,8 +90,8 @@ def standalone(fragment, title):
             f"<body><main>{fragment}</main></body></html>")
 
 
-def _page(browser, *, url=None, content=None):
-    page = browser.new_page()
+def _page(browser, *, url=None, content=None, scheme="light"):
+    page = browser.new_page(color_scheme=scheme)
     if url is not None:
         page.goto(url)
     else:
@@ -115,6 +115,17 @@ def test_every_site_page_meets_wcag_aa(browser, site, name):
     page = _page(browser, url=(site / f"{name}.html").as_uri())
     try:
         assert_accessible(page, f"{name}.html")
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("name", ["index", "03_gradient_checking", "06_sgd"])
+def test_dark_mode_pages_meet_wcag_aa_too(browser, site, name):
+    # 03 holds failing reports (red), 06 figures and check cells (green, grey)
+    page = _page(browser, url=(site / f"{name}.html").as_uri(), scheme="dark")
+    try:
+        assert_accessible(page, f"{name}.html in dark mode")
     finally:
         page.close()
 
