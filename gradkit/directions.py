@@ -50,12 +50,11 @@ def _direction_test(ctx, name, a, unit, size=None):
 
 def _kink_like(ctx, d_a, values, t):
     """Along this direction, do the one-sided slopes differ and bracket the analytic value?"""
-    if 1 not in values or -1 not in values:
+    if not _wide(ctx, values, t):
         return False, None, None
     left, right = (ctx.f0 - values[-1]) / t, (values[1] - ctx.f0) / t
     gap = abs(right - left) / 2  # one-sided slopes carry O(t) error: be generous
-    wide = 2 * gap > KINK_GAP * (abs(left) + abs(right)) + 2 * ctx.atol(t)
-    return wide and min(left, right) - gap <= d_a <= max(left, right) + gap, left, right
+    return min(left, right) - gap <= d_a <= max(left, right) + gap, left, right
 
 
 def _wide(ctx, values, t):
