@@ -23,6 +23,8 @@ As in::
 
 import numpy as np
 
+from gradkit.conv import _as_inexact
+
 __all__ = [
     "batchnorm_backward",
     "batchnorm_forward",
@@ -33,12 +35,6 @@ __all__ = [
     "softmax_cross_entropy_backward",
     "softmax_cross_entropy_forward",
 ]
-
-
-def _as_inexact(a):
-    # integer inputs become float64; float32 and complex keep their dtype (complex step)
-    a = np.asarray(a)
-    return a if np.issubdtype(a.dtype, np.inexact) else a.astype(np.float64)
 
 
 def _check_shape(func, name, a, expected, described):
