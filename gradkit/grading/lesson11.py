@@ -1,12 +1,12 @@
-"""Exercise specs of lesson 07, the capstone (``solutions/07_capstone.ipynb``).
+"""Exercise specs of lesson 11, the capstone (``solutions/11_capstone.ipynb``).
 
 The notebook gives a complete training script for a 2-16-16-1 ReLU network
 with L2 regularization and inverted dropout, "as found", with three bugs of
 different kinds. The student repairs three functions:
 
-- ``07.compute_cost`` — the cost was missing its L2 term;
-- ``07.backward`` — ``dW1`` was missing its ``1/m``;
-- ``07.dropout_backward`` — the mask was applied without dividing by ``keep_prob``.
+- ``11.compute_cost`` — the cost was missing its L2 term;
+- ``11.backward`` — ``dW1`` was missing its ``1/m``;
+- ``11.dropout_backward`` — the mask was applied without dividing by ``keep_prob``.
 
 Grading runs on data the notebook never shows: the repaired gradients must
 pass :func:`gradkit.check_gradients` (L2 on, dropout off or with one fixed
@@ -203,7 +203,7 @@ def _cost_l2_over_m_missing(a, got):
 
 
 _COST = Exercise(
-    id="07.compute_cost",
+    id="11.compute_cost",
     title="Repair the cost",
     function="compute_cost",
     points=3,
@@ -243,7 +243,7 @@ def _w1_scaled(a, got):
 
 
 _BACKWARD = Exercise(
-    id="07.backward",
+    id="11.backward",
     title="Repair the backward pass",
     function="backward",
     points=4,
@@ -288,7 +288,7 @@ def _dropout_value(fn, dA, D, keep_prob):
 
 
 _DROPOUT = Exercise(
-    id="07.dropout_backward",
+    id="11.dropout_backward",
     title="Repair the dropout backward pass",
     function="dropout_backward",
     points=3,

@@ -1,4 +1,4 @@
-"""Lesson 07 specs: the references pass, each Mistake fires on the bug it names, the
+"""Lesson 11 specs: the references pass, each Mistake fires on the bug it names, the
 as-found code of the notebook fails its exercises, and training separates the repaired
 network (target reached with margin) from the buggy one (target missed)."""
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gradkit.grading import lesson07 as L
+from gradkit.grading import lesson11 as L
 from gradkit.grading.feedback import run_test
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,7 +17,7 @@ SPECS = {e.id: e for e in L.EXERCISES}
 
 def _found():
     """The notebook's "as found" functions, executed from its provided cells."""
-    nb = json.loads((ROOT / "solutions" / "07_capstone.ipynb").read_text())
+    nb = json.loads((ROOT / "solutions" / "11_capstone.ipynb").read_text())
     ns = {"np": np}
     for cell in nb["cells"]:
         src = "".join(cell["source"])
@@ -71,14 +71,14 @@ def test_reference_backward_matches_an_independent_oracle():
 
 
 def test_found_cost_fails_with_the_missing_l2_hint(found):
-    out = _outcomes("07.compute_cost", found["found_compute_cost"])
+    out = _outcomes("11.compute_cost", found["found_compute_cost"])
     assert out["cost value, lambd = 0 (hidden data)"].status == "pass"  # invisible without L2
     assert "L2 term is still missing" in out["cost value, lambd = 0.7 (hidden data)"].hint
     assert out["gradient check with L2 passes (hidden data)"].status == "fail"
 
 
 def test_found_dropout_fails_with_the_rescale_hint(found):
-    out = _outcomes("07.dropout_backward", found["found_dropout_backward"])
+    out = _outcomes("11.dropout_backward", found["found_dropout_backward"])
     assert "not rescaled" in out["a (4, 6) gradient, keep_prob = 0.7"].hint
     assert out["gradient check with one fixed mask passes (hidden data)"].status == "fail"
 
@@ -90,7 +90,7 @@ def _only_backward_bug():
 
 
 def test_found_backward_fails_every_test():
-    out = _outcomes("07.backward", _only_backward_bug())
+    out = _outcomes("11.backward", _only_backward_bug())
     assert all(o.status == "fail" for o in out.values()), out
     assert "only dW1 is off" in out["gradients, lambd = 0.3, dropout off (hidden data)"].hint
 
@@ -100,7 +100,7 @@ def test_found_backward_fails_every_test():
     (lambda dA, D, kp: dA * D * kp, "multiplied by keep_prob"),
 ])
 def test_dropout_mistakes_are_named(wrong, words):
-    out = _outcomes("07.dropout_backward", wrong)
+    out = _outcomes("11.dropout_backward", wrong)
     assert words in out["a (4, 6) gradient, keep_prob = 0.7"].hint
 
 
@@ -109,7 +109,7 @@ def test_cost_l2_with_wrong_factor_is_named():
         m = Y.shape[1]
         return L.compute_cost(AL, Y, params, 0.0) + lambd / 2 * sum(
             np.sum(params[k] ** 2) for k in ("W1", "W2", "W3")) + 0 * m
-    out = _outcomes("07.compute_cost", half_lambda)
+    out = _outcomes("11.compute_cost", half_lambda)
     assert "lambd / (2 m)" in out["cost value, lambd = 0.7 (hidden data)"].hint
 
 
@@ -128,7 +128,7 @@ def test_training_separates_repaired_from_buggy(found):
 
 
 def test_notebook_script_with_found_code_misses_the_target(found):
-    nb = json.loads((ROOT / "solutions" / "07_capstone.ipynb").read_text())
+    nb = json.loads((ROOT / "solutions" / "11_capstone.ipynb").read_text())
     text = "".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
                    for o in c.get("outputs", []))
     found_acc = float(text.split("as found: test accuracy ")[1].split()[0])
