@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from gradkit.grading import plain
 from gradkit.grading.spec import get_exercise
 
-__all__ = ["CheckResult", "TestOutcome", "check", "run_test"]
+__all__ = ["CheckResult", "TestOutcome", "check", "check_exercise", "run_test"]
 
 _MARK = {"pass": "✓", "fail": "✗", "unanswered": "·"}
 
@@ -50,14 +50,24 @@ def expected_value(exercise, test):
 
 
 def judge(exercise, test, received, expected):
-    """Compare a decoded received value with the expected one: a :class:`TestOutcome`."""
-    ok, why = plain.compare(received, expected, rtol=test.rtol, atol=test.atol)
-    if ok:
+    """Compare a decoded received value with the expected one: a :class:`TestOutcome`.
+
+    The note names each value that differs and its worst entry. The hint is
+    the matching mistake's; the exercise's general hint is given only when the
+    numbers are wrong, not when the kind of value is (a dict for a tuple): then
+    the note says what to return, and a hint about the maths would mislead.
+    """
+    found = plain.mismatch(received, expected, rtol=test.rtol, atol=test.atol,
+                           names=exercise.names_for(test))
+    if found is None:
         return TestOutcome(test.name, "pass", test.shows, plain.show(expected),
                            plain.show(received))
+    hint = exercise.mistake_for(test.make_args(), received)
+    if hint is None and not found.structural:
+        hint = exercise.hint
     return TestOutcome(
-        test.name, "fail", test.shows, plain.show(expected), plain.show(received), why,
-        exercise.hint_for(test.make_args(), received),
+        test.name, "fail", test.shows, plain.show(expected), plain.show(received), found.text,
+        hint or "",
     )
 
 
@@ -109,6 +119,14 @@ class CheckResult:
         """True when every public test passed."""
         return self.status == "passed"
 
+    @property
+    def hint(self):
+        """The one hint of this check: the one most failed tests point to (first on ties)."""
+        hints = [o.hint for o in self.outcomes if o.status == "fail" and o.hint]
+        if not hints:
+            return ""
+        return max(hints, key=lambda h: (hints.count(h), -hints.index(h)))
+
     def __repr__(self):
         lines = [f"{self.exercise_id}: {self.message}"]
         if self.status in ("unanswered", "error"):
@@ -119,30 +137,39 @@ class CheckResult:
                 lines.append(f"      input: {o.shows}")
                 if o.why:
                     lines.append(f"      {o.why}")
-                if o.hint:
-                    lines.append(f"      hint: {o.hint}")
+        if self.hint:
+            lines.append(f"  hint: {self.hint}")
         return "\n".join(lines)
 
     __str__ = __repr__
 
     def _repr_html_(self):
-        e = html.escape
         color = {"passed": "#1a7f37", "failed": "#cf222e"}.get(self.status, "#6e7781")
-        head = f'<p style="color:{color}"><b>{e(self.exercise_id)}</b>: {e(self.message)}</p>'
+        head = (f'<p style="color:{color}"><b>{html.escape(self.exercise_id)}</b>: '
+                f"{_inline(self.message)}</p>")
         if self.status in ("unanswered", "error"):
             return head
         rows = []
         for o in self.outcomes:
-            detail = e(o.why) + (f"<br><i>hint:</i> {e(o.hint)}" if o.hint else "")
             rows.append(
-                f"<tr><td>{_MARK[o.status]}</td><td>{e(o.shows)}</td><td><code>{e(o.expected)}"
-                f"</code></td><td><code>{e(o.received)}</code></td>"
-                f'<td style="text-align:left">{detail}</td></tr>'
+                f"<tr><td>{_MARK[o.status]}</td><td>{html.escape(o.shows)}</td>"
+                f"<td><code>{html.escape(o.expected)}</code></td>"
+                f"<td><code>{html.escape(o.received)}</code></td>"
+                f'<td style="text-align:left">{html.escape(o.why)}</td></tr>'
             )
+        hint = f"<p><i>Hint:</i> {_inline(self.hint)}</p>" if self.hint else ""
         return (
             head + '<table style="font-size:90%"><tr><th></th><th>input</th><th>expected</th>'
-            "<th>received</th><th>note</th></tr>" + "".join(rows) + "</table>"
+            "<th>received</th><th>note</th></tr>" + "".join(rows) + "</table>" + hint
         )
+
+
+def _inline(text):
+    """Escape ``text`` for HTML, showing `code` spans as code, not as backticks."""
+    parts = html.escape(text).split("`")
+    if len(parts) % 2 == 0:  # an odd number of backticks: show them as they are
+        return html.escape(text)
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
 
 
 def check(exercise_id, answer):
@@ -172,6 +199,11 @@ def check(exercise_id, answer):
         exercise = get_exercise(exercise_id)
     except ValueError as exc:
         return CheckResult(str(exercise_id), "error", (), f"cannot check: {exc}")
+    return check_exercise(exercise, answer)
+
+
+def check_exercise(exercise, answer):
+    """:func:`check` for an :class:`~gradkit.grading.spec.Exercise` object."""
     outcomes = tuple(run_test(exercise, test, answer) for test in exercise.tests)
     if any(o.status == "unanswered" for o in outcomes):
         return CheckResult(
@@ -184,5 +216,7 @@ def check(exercise_id, answer):
     if failed == 0:
         message = f"public checks passed ({n}/{n}). Grading may run more tests."
         return CheckResult(exercise.id, "passed", outcomes, message)
-    message = f"{failed} of {n} public checks failed; see the hints below."
+    hinted = any(o.hint for o in outcomes if o.status == "fail")
+    message = f"{failed} of {n} public checks failed; see the " + (
+        "notes and the hint below." if hinted else "notes below.")
     return CheckResult(exercise.id, "failed", outcomes, message)

@@ -2,8 +2,9 @@
 
 What a student's function returns is turned into plain JSON data
 (:func:`encode`) in the student's process, checking *exact* types: a float,
-an int, a bool, a str, a numpy number, a numeric ndarray, or a list/tuple of
-those. Anything else (an object with ``__eq__`` always true, a float subclass
+an int, a bool, a str, a numpy number, a numeric ndarray, a list/tuple of
+those, or a dict of them with str keys. Anything else (an object with
+``__eq__`` always true, a float subclass
 with a lying ``__float__``) is refused with a message, before any comparison.
 The grader rebuilds floats and float arrays from that data (:func:`decode`)
 and compares them itself (:func:`compare`). Functions used here are bound at
@@ -13,10 +14,14 @@ change them.
 
 import json
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["NotPlainError", "compare", "decode", "dumps", "encode", "loads", "show"]
+__all__ = [
+    "Mismatch", "NotPlainError", "compare", "decode", "dumps", "encode", "loads", "mismatch",
+    "show",
+]
 
 _ndarray = np.ndarray
 _view = np.ndarray.view
@@ -36,7 +41,8 @@ def encode(value, _depth=0):
     """Return ``value`` as JSON-ready plain data, or raise :class:`NotPlainError`.
 
     Arrays become ``{"array": shape, "data": flat list}``; complex numbers
-    ``{"complex": [re, im]}``; tuples become lists.
+    ``{"complex": [re, im]}``; tuples become lists; a dict with str keys
+    becomes ``{"dict": [[key, value], ...]}`` (its order kept).
     """
     if _depth > 20:
         raise NotPlainError("the returned value is nested more than 20 levels deep")
@@ -67,6 +73,15 @@ def encode(value, _depth=0):
         )
     if kind in (list, tuple):
         return [encode(item, _depth + 1) for item in value]
+    if kind is dict:
+        items = []
+        for key, item in dict.items(value):
+            if type(key) is not str:
+                raise NotPlainError(
+                    f"returned a dict with a key of type {type(key).__name__}; "
+                    "use str keys such as 'W1'")
+            items.append([str.__str__(key), encode(item, _depth + 1)])
+        return {"dict": items}
     if value is None:
         raise NotPlainError("returned None: did you forget the `return` statement?")
     raise NotPlainError(
@@ -103,6 +118,18 @@ def decode(data, _depth=0):
         return str(data)
     if isinstance(data, list):
         return [decode(item, _depth + 1) for item in data]
+    if isinstance(data, dict) and set(data) == {"dict"}:
+        out = {}
+        if not isinstance(data["dict"], list):
+            raise ValueError("plain data: a dict that is not a list of pairs")
+        for pair in data["dict"]:
+            if not (isinstance(pair, list) and len(pair) == 2):
+                raise ValueError("plain data: a dict item that is not a [key, value] pair")
+            key, item = pair
+            if not isinstance(key, str):
+                raise ValueError("plain data: a dict key that is not a str")
+            out[str(key)] = decode(item, _depth + 1)
+        return out
     if isinstance(data, dict) and set(data) == {"complex"}:
         re_, im_ = data["complex"]
         return complex(float(re_), float(im_))
@@ -119,53 +146,197 @@ def _numeric(value):
     return isinstance(value, (float, complex, np.ndarray)) and not isinstance(value, bool)
 
 
-def compare(received, expected, rtol=1e-6, atol=1e-9):
-    """Compare decoded values; return ``(ok, why)`` with ``why`` empty when ok.
+def _numbers(value):
+    """``value`` as a flat float/complex array when it is a number, an array or a flat
+    list of numbers (so a tuple of three numbers and an array of three agree), else None."""
+    if _numeric(value):
+        return np.asarray(value).ravel()
+    if isinstance(value, list) and value and all(_numeric(v) and np.ndim(v) == 0 for v in value):
+        return np.asarray(value).ravel()
+    return None
 
-    Numbers and arrays must match in shape and agree as in ``np.allclose``
-    (NaN never matches); strings must be equal; lists must match item by
-    item. A plain number is accepted where a shape-``()`` or size-1 result
-    is expected, and vice versa.
+
+def _describe(value):
+    """What kind of value this is, in a few words, for a message about containers."""
+    if isinstance(value, dict):
+        keys = ", ".join(map(str, list(value)[:6])) + (", ..." if len(value) > 6 else "")
+        return f"a dict with keys {keys}" if value else "an empty dict"
+    if isinstance(value, list):
+        return f"{len(value)} values" if len(value) != 1 else "1 value"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}" if value.ndim else "a number"
+    if isinstance(value, bool):
+        return f"the bool {value}"
+    if isinstance(value, (float, complex)):
+        return "a number"
+    if isinstance(value, str):
+        return f"the text {show(value)}"
+    return f"a {type(value).__name__}"
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why a received value differs from the expected one.
+
+    ``structural`` is True when the *kind* of value is wrong (a dict where a
+    tuple was asked, a text where a number was), so that a hint about the
+    maths would mislead.
     """
-    if isinstance(expected, list):
-        if not isinstance(received, list):
-            return False, f"expected {len(expected)} values (a tuple), received {show(received)}"
-        if len(received) != len(expected):
-            return False, f"expected {len(expected)} values, received {len(received)}"
-        for i, (r, e) in enumerate(zip(received, expected, strict=True)):
-            ok, why = compare(r, e, rtol, atol)
-            if not ok:
-                return False, f"value {i + 1}: {why}"
-        return True, ""
-    if isinstance(expected, str) or isinstance(received, str):
-        if received == expected:
-            return True, ""
-        return False, f"expected {show(expected)}, received {show(received)}"
-    if isinstance(expected, bool) or isinstance(received, bool):
-        if type(received) is type(expected) and received == expected:
-            return True, ""
-        return False, f"expected {show(expected)}, received {show(received)}"
-    if not (_numeric(received) and _numeric(expected)):
-        return False, f"expected {show(expected)}, received {show(received)}"
-    r = np.asarray(received)
-    e = np.asarray(expected)
+
+    text: str
+    structural: bool = False
+
+
+def _pair(expected, received, digits=6):
+    """Both numbers with the digits it takes to tell them apart (at most 17)."""
+    while digits < 17 and show(expected, digits) == show(received, digits):
+        digits += 1
+    return show(expected, digits), show(received, digits)
+
+
+def _label(name, index=None):
+    if index is None:
+        return name or ""
+    where = ", ".join(str(int(i)) for i in index)
+    return f"{name}[{where}]" if name else f"entry [{where}]"
+
+
+def _numeric_mismatch(r, e, rtol, atol, name):
     if r.shape != e.shape and not (r.size == 1 and e.size == 1):
-        return False, (
-            f"expected an array of shape {e.shape}, received shape {r.shape}"
+        what = f"{name}: " if name else ""
+        return Mismatch(
+            f"{what}expected shape {e.shape}, received shape {r.shape}"
             + (": it looks transposed" if r.shape == e.shape[::-1] else "")
         )
     r = r.reshape(e.shape)
     if np.iscomplexobj(r) and not np.iscomplexobj(e):
         if np.any(r.imag != 0):
-            return False, f"expected a real result, received complex {show(received)}"
+            return Mismatch(f"{name + ': ' if name else ''}expected a real result, received a "
+                            "complex one", structural=True)
         r = r.real
-    if np.allclose(r, e, rtol=rtol, atol=atol, equal_nan=False):
-        return True, ""
-    return False, f"expected {show(expected)}, received {show(received)}"
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.isclose(r, e, rtol=rtol, atol=atol, equal_nan=False)
+        if close.all():
+            return None
+        excess = np.abs(r - e) - (atol + rtol * np.abs(e))
+    excess = np.where(np.isnan(excess), np.inf, excess)
+    excess = np.where(close, -np.inf, excess)
+    flat = int(np.argmax(excess))
+    want, got = _pair(e.ravel()[flat], r.ravel()[flat])
+    if e.size == 1:
+        prefix = f"{name}: " if name else ""
+        return Mismatch(f"{prefix}expected {want}, received {got}")
+    index = np.unravel_index(flat, e.shape)
+    bad = int((~close).sum())
+    return Mismatch(
+        f"{_label(name, None) or 'the array'} {e.shape}: {bad} of {e.size} entries differ; "
+        f"worst {_label(name, index)}: expected {want}, received {got}"
+    )
+
+
+def mismatch(received, expected, rtol=1e-6, atol=1e-9, names=None, name=""):
+    """Return a :class:`Mismatch` saying how ``received`` differs, or None if it matches.
+
+    Parameters
+    ----------
+    received, expected : decoded plain values
+    rtol, atol : float
+        As in ``np.isclose``; NaN never matches.
+    names : sequence of str, optional
+        Names of the values of a tuple result, e.g. ``("dA_prev", "dW", "db")``,
+        used instead of "value 2". Dict results are named by their keys.
+    name : str
+        The name of this value inside a larger one (used when recursing).
+    """
+    if isinstance(expected, dict):
+        if not isinstance(received, dict):
+            return Mismatch(f"expected {_describe(expected)}, received {_describe(received)}",
+                            structural=True)
+        missing = [k for k in expected if k not in received]
+        extra = [k for k in received if k not in expected]
+        if missing or extra:
+            parts = ([f"missing keys {', '.join(map(str, missing))}"] if missing else []) + (
+                [f"unexpected keys {', '.join(map(str, extra))}"] if extra else [])
+            return Mismatch(f"{name + ': ' if name else ''}" + "; ".join(parts), structural=True)
+        return _collect([(str(k), received[k], v) for k, v in expected.items()], rtol, atol)
+    if isinstance(expected, list):
+        want, got = _numbers(expected), _numbers(received)
+        if want is not None and got is not None and want.size == got.size and not (
+                isinstance(received, list)):
+            return _numeric_mismatch(got, want, rtol, atol, name)  # values, not containers
+        if not isinstance(received, list):
+            listed = f" ({', '.join(names)})" if names and len(names) == len(expected) else ""
+            return Mismatch(
+                f"{name + ': ' if name else ''}expected a tuple of {len(expected)} "
+                f"values{listed}, received {_describe(received)}", structural=True)
+        if len(received) != len(expected):
+            return Mismatch(f"{name + ': ' if name else ''}expected {len(expected)} values, "
+                            f"received {len(received)}", structural=True)
+        labels = [
+            (names[i] if names and len(names) == len(expected) and not name
+             else f"{name}[{i}]" if name else f"value {i + 1}")
+            for i in range(len(expected))
+        ]
+        return _collect(list(zip(labels, received, expected, strict=True)), rtol, atol)
+    if isinstance(expected, str) or isinstance(received, str):
+        if received == expected:
+            return None
+        if isinstance(expected, str) and isinstance(received, str):
+            return Mismatch(f"{name + ': ' if name else ''}expected {show(expected)}, "
+                            f"received {show(received)}")
+        return Mismatch(f"{name + ': ' if name else ''}expected {_describe(expected)}, "
+                        f"received {_describe(received)}", structural=True)
+    if isinstance(expected, bool) or isinstance(received, bool):
+        if type(received) is type(expected) and received == expected:
+            return None
+        structural = type(received) is not type(expected)
+        return Mismatch(f"{name + ': ' if name else ''}expected {show(expected)}, "
+                        f"received {show(received)}", structural=structural)
+    got = _numbers(received)
+    if not _numeric(expected) or got is None:
+        return Mismatch(f"{name + ': ' if name else ''}expected {_describe(expected)}, "
+                        f"received {_describe(received)}", structural=True)
+    r = np.asarray(received) if _numeric(received) else got
+    return _numeric_mismatch(r, np.asarray(expected), rtol, atol, name)
+
+
+def _collect(items, rtol, atol):
+    """Compare named parts; one line naming every part that differs (at most 3 in full)."""
+    found = []
+    for label, r, e in items:
+        m = mismatch(r, e, rtol, atol, name=label)
+        if m is not None:
+            found.append(m)
+    if not found:
+        return None
+    text = "; ".join(m.text for m in found[:3])
+    if len(found) > 3:
+        text += f"; and {len(found) - 3} more differ"
+    return Mismatch(text, structural=any(m.structural for m in found))
+
+
+def compare(received, expected, rtol=1e-6, atol=1e-9, names=None):
+    """Compare decoded values; return ``(ok, why)`` with ``why`` empty when ok.
+
+    Numbers and arrays must match in shape and agree as in ``np.isclose``
+    (NaN never matches); strings must be equal; lists must match item by
+    item and dicts key by key. The numbers count, not the container: a plain
+    number is accepted where a size-1 result is expected, and an array of
+    three numbers where a tuple of three numbers is (and vice versa).
+    ``why`` names each value that differs (by ``names`` or dict key), its
+    shape, how many entries differ and the worst one, with the digits it
+    takes to tell expected from received.
+    """
+    m = mismatch(received, expected, rtol, atol, names)
+    return (True, "") if m is None else (False, m.text)
 
 
 def show(value, digits=6):
-    """Format a decoded value briefly and stably (``digits`` significant digits)."""
+    """Format a decoded value briefly and stably (``digits`` significant digits).
+
+    Arrays of more than 6 entries are summarized by their shape: a student
+    reads the worst entry in the message, never a screen of numbers.
+    """
     if isinstance(value, bool) or value is None:
         return repr(value)
     if isinstance(value, float):
@@ -175,10 +346,27 @@ def show(value, digits=6):
     if isinstance(value, str):
         return repr(value if len(value) < 60 else value[:57] + "...")
     if isinstance(value, np.ndarray):
+        if value.ndim == 0:
+            return show(value.item(), digits)
+        if value.size > 6:
+            return f"array {value.shape}"
         return np.array2string(
-            value, precision=digits, threshold=8, edgeitems=2, separator=", ",
-            max_line_width=80, floatmode="maxprec",
+            value, precision=digits, separator=", ", max_line_width=200, floatmode="maxprec",
         ).replace("\n", "")
+    if isinstance(value, dict):
+        if len(value) > 4:
+            return "{" + ", ".join(map(str, value)) + "}"
+        return "{" + ", ".join(f"{k}: {_brief(v, digits)}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        return "(" + ", ".join(show(v, digits) for v in value) + ")"
+        items = [_brief(v, digits) for v in value[:6]] + (["..."] if len(value) > 6 else [])
+        return "(" + ", ".join(items) + ")"
     return f"<{type(value).__name__}>"
+
+
+def _brief(value, digits):
+    """An item inside a tuple or dict: arrays by their shape, numbers in full."""
+    if isinstance(value, np.ndarray) and value.size > 1:
+        return f"array {value.shape}"
+    if isinstance(value, (list, dict)):
+        return f"({len(value)} values)"
+    return show(value, digits)

@@ -28,10 +28,13 @@ Examples
 'x = 3'
 """
 
+import ast
 import importlib
 import importlib.util
+import inspect
 import pkgutil
 import re
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +80,10 @@ class Test:
         The input as the student sees it; defaults to ``name``.
     seed : int
         Seed for ``args(rng)``.
+    names : tuple of str, optional
+        Names of the values this test's call returns, e.g. ``("dW", "db")``, used
+        in feedback instead of "value 2". Without ``call``, the exercise's
+        ``returns`` (or the names in its reference's ``return`` line) are used.
     """
 
     __test__ = False  # not a pytest test class
@@ -89,6 +96,7 @@ class Test:
     atol: float = 1e-9
     shows: str | None = None
     seed: int = 0
+    names: tuple = ()
 
     def __post_init__(self):
         if self.shows is None:
@@ -147,6 +155,9 @@ class Exercise:
         Typical wrong answers, tried in order on each failed test.
     hint : str
         Said when a test fails and no mistake matches.
+    returns : tuple of str, optional
+        Names of the values the function returns, e.g. ``("dA_prev", "dW", "db")``.
+        By default they are read from the reference's ``return a, b, c`` line.
     """
 
     id: str
@@ -158,6 +169,7 @@ class Exercise:
     hint: str = "Compare your code with the formula in the text above the exercise."
     title: str = ""
     extra: dict = field(default_factory=dict)
+    returns: tuple = ()
 
     def __post_init__(self):
         if not _ID.match(self.id):
@@ -176,15 +188,54 @@ class Exercise:
         """The two-digit lesson number, e.g. ``"01"``."""
         return self.id[:2]
 
-    def hint_for(self, args, received):
-        """Return the hint of the first matching mistake, else the generic hint."""
+    def mistake_for(self, args, received):
+        """Return the hint of the first matching mistake, or None."""
         for mistake in self.mistakes:
             try:
                 if bool(mistake.when(args, received)):
                     return mistake.hint
             except Exception:  # a mistake test that does not apply is no match
                 continue
-        return self.hint
+        return None
+
+    def hint_for(self, args, received):
+        """Return the hint of the first matching mistake, else the generic hint."""
+        found = self.mistake_for(args, received)
+        return self.hint if found is None else found
+
+    def names_for(self, test):
+        """Names of the values ``test`` compares, for feedback (may be empty)."""
+        if test.names:
+            return tuple(test.names)
+        if test.call is not None:
+            return ()
+        return tuple(self.returns) or _returned_names(self.reference)
+
+
+def _returned_names(function):
+    """The names in ``function``'s ``return a, b, c`` lines, if they all agree, else ()."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return ()
+    body = tree.body[0] if tree.body and isinstance(
+        tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
+    if body is None:
+        return ()
+    found = set()
+    todo = list(body.body)
+    while todo:  # the function's own statements, not those of nested functions
+        node = todo.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        if isinstance(node, ast.Return):
+            value = node.value
+            if isinstance(value, ast.Tuple) and all(isinstance(e, ast.Name) for e in value.elts):
+                found.add(tuple(e.id for e in value.elts))
+            else:
+                return ()
+        todo.extend(ast.iter_child_nodes(node))
+    return found.pop() if len(found) == 1 else ()
 
 
 def lesson_numbers():
