@@ -116,3 +116,50 @@ def test_tanh_bug_hides_at_small_init_and_shows_after_training():
                                    bug.gradients(p, X, Y, hidden="tanh")).verdict
                 for p in (small, later)]
     assert verdicts == ["pass", "fail"]
+
+
+def _dw_doubled_check(lambd):
+    X, Y = gk.datasets.moons(12, seed=0)
+    params = gk.mlp.init_params([2, 5, 4, 1], seed=0)
+    bug = gk.bugs.BUGS["dw_doubled"]
+    return gk.check_gradients(lambda p: gk.mlp.cost(p, X, Y, lambd=lambd), params,
+                              bug.gradients(params, X, Y, lambd=lambd))
+
+
+def test_a_huge_lambda_hides_the_doubled_data_gradient():
+    at_1e6 = _dw_doubled_check(1e6)
+    # the overall error is under the tolerance, and each W fails on its own
+    assert at_1e6.verdict == "fail" and at_1e6.relative_error < at_1e6.tolerance
+    assert at_1e6.failing == ["W1", "W2", "W3"]
+    assert at_1e6.per_parameter["W3"] > at_1e6.tolerance > at_1e6.per_parameter["W2"]
+    assert _dw_doubled_check(1e8).failing == ["W3"]
+    assert _dw_doubled_check(4e8).verdict == "pass"
+
+
+@pytest.mark.parametrize("scale", ["xavier", "he"])
+def test_tanh_bug_fails_at_once_with_weights_of_order_one(scale):
+    X, Y = gk.datasets.moons(40, seed=0)
+    bug = gk.bugs.BUGS["tanh_derivative_with_z"]
+    params = gk.mlp.init_params([2, 8, 8, 1], seed=1, scale=scale)
+    report = gk.check_gradients(lambda q: gk.mlp.cost(q, X, Y, hidden="tanh"), params,
+                                bug.gradients(params, X, Y, hidden="tanh"))
+    assert report.verdict == "fail"
+
+
+def test_an_entry_near_a_kink_agrees_at_a_smaller_step():
+    X, Y = gk.datasets.moons(12, seed=0)
+    near = gk.mlp.init_params([2, 5, 4, 1], seed=0)
+    near["b1"][0, 0] += 4e-6 - (near["W1"] @ X + near["b1"])[0, 3]
+
+    def along(t):
+        moved = {k: v.copy() for k, v in near.items()}
+        moved["b1"][0, 0] += t
+        return gk.mlp.cost(moved, X, Y)
+
+    analytic = gk.mlp.gradients(near, X, Y)["b1"][0, 0]
+    errors = [gk.relative_error(analytic, (along(h) - along(-h)) / (2 * h)) for h in (1e-5, 1e-6)]
+    assert errors[0] > 1e-2 and errors[1] < 1e-8
+    report = gk.check_gradients(lambda p: gk.mlp.cost(p, X, Y), near,
+                                gk.mlp.gradients(near, X, Y), mode="full")
+    assert report.passed and [(f.kind, f.parameter) for f in report.findings] == [("kink", "b1")]
+    assert "at half the step the central difference agrees" in report.findings[0].message
