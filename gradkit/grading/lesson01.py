@@ -40,13 +40,13 @@ def backprop_by_hand(x, y, z):
     a = x * y
     b = a + z
     c = np.sin(x)
-    df_db = c
-    df_dc = b
-    df_da = df_db
-    df_dz = df_db
-    df_dx = df_da * y + df_dc * np.cos(x)
-    df_dy = df_da * x
-    return df_dx, df_dy, df_dz
+    dg_db = c
+    dg_dc = b
+    dg_da = dg_db
+    dg_dz = dg_db
+    dg_dx = dg_da * y + dg_dc * np.cos(x)
+    dg_dy = dg_da * x
+    return dg_dx, dg_dy, dg_dz
 
 
 _DQ = Exercise(
@@ -99,14 +99,15 @@ _SECANT = Exercise(
     mistakes=[
         Mistake("return (slope, intercept) in this order; yours look swapped.",
                 lambda a, got: _close(got, secant_line(*a)[::-1])),
+        # a wrong slope spoils the intercept too: name it first
+        Mistake("the slope is wrong: the secant's slope is exactly the difference quotient "
+                "of Exercise 1.1.",
+                lambda a, got: not _close(got[0], secant_line(*a)[0])),
         Mistake("the intercept is the line's height at x = 0, not at x0: solve "
                 "f(x0) = slope * x0 + intercept for the intercept.",
                 lambda a, got: _close(got[1], a[0](a[1]))),
         Mistake("the intercept has the wrong sign of slope * x0: intercept = f(x0) - slope * x0.",
                 lambda a, got: _close(got[1], a[0](a[1]) + secant_line(*a)[0] * a[1])),
-        Mistake("the slope is wrong: the secant's slope is exactly the difference quotient "
-                "of exercise 1.1.",
-                lambda a, got: not _close(got[0], secant_line(*a)[0])),
     ],
     hint="The line passes through (x0, f(x0)) and (x0 + h, f(x0 + h)): slope = rise / run, "
          "then intercept = f(x0) - slope * x0.",
@@ -148,8 +149,9 @@ _BACKPROP = Exercise(
         Mistake("return three numbers, (dg_dx, dg_dy, dg_dz), in this order.",
                 lambda a, got: len(got) != 3),
     ],
-    hint="Walk the graph backwards from f: multiply each node's upstream gradient by its "
-         "local derivative, and add up the contributions where a variable is used twice.",
+    hint="Walk the graph backwards from g, starting with dg/dg = 1: multiply each node's "
+         "upstream gradient by its local derivative, and add up the contributions where a "
+         "variable is used twice (x feeds both a = x * y and c = sin(x)).",
 )
 
 EXERCISES = [_DQ, _SECANT, _BACKPROP]
