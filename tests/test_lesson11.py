@@ -72,15 +72,15 @@ def test_reference_backward_matches_an_independent_oracle():
 
 def test_found_cost_fails_with_the_missing_l2_hint(found):
     out = _outcomes("11.compute_cost", found["found_compute_cost"])
-    assert out["cost value, lambd = 0 (hidden data)"].status == "pass"  # invisible without L2
-    assert "L2 term is still missing" in out["cost value, lambd = 0.7 (hidden data)"].hint
-    assert out["gradient check with L2 passes (hidden data)"].status == "fail"
+    assert out["cost value, lambd = 0 (unseen data)"].status == "pass"  # invisible without L2
+    assert "L2 term is still missing" in out["cost value, lambd = 0.7 (unseen data)"].hint
+    assert out["gradient check with L2 passes (unseen data)"].status == "fail"
 
 
 def test_found_dropout_fails_with_the_rescale_hint(found):
     out = _outcomes("11.dropout_backward", found["found_dropout_backward"])
     assert "not rescaled" in out["a (4, 6) gradient, keep_prob = 0.7"].hint
-    assert out["gradient check with one fixed mask passes (hidden data)"].status == "fail"
+    assert out["gradient check with one fixed mask passes (unseen data)"].status == "fail"
 
 
 def _only_backward_bug():
@@ -92,7 +92,7 @@ def _only_backward_bug():
 def test_found_backward_fails_every_test():
     out = _outcomes("11.backward", _only_backward_bug())
     assert all(o.status == "fail" for o in out.values()), out
-    assert "only dW1 is off" in out["gradients, lambd = 0.3, dropout off (hidden data)"].hint
+    assert "only dW1 is off" in out["gradients, lambd = 0.3, dropout off (unseen data)"].hint
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -110,12 +110,12 @@ def test_cost_l2_with_wrong_factor_is_named():
         return L.compute_cost(AL, Y, params, 0.0) + lambd / 2 * sum(
             np.sum(params[k] ** 2) for k in ("W1", "W2", "W3")) + 0 * m
     out = _outcomes("11.compute_cost", half_lambda)
-    assert "lambd / (2 m)" in out["cost value, lambd = 0.7 (hidden data)"].hint
+    assert "lambd / (2 m)" in out["cost value, lambd = 0.7 (unseen data)"].hint
 
 
 def _held_out_accuracy(backward_fn):
-    X, Y = L._hidden_data(400, 714)  # the data of the spec's training test
-    Xt, Yt = L._hidden_data(400, 814)
+    X, Y = L._unseen_data(400, 714)  # the data of the spec's training test
+    Xt, Yt = L._unseen_data(400, 814)
     with np.errstate(all="ignore"):
         return L.accuracy(L.train(X, Y, backward_fn), Xt, Yt)
 

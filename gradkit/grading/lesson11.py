@@ -106,14 +106,14 @@ def accuracy(params, X, Y):
     return float(np.mean((AL > 0.5) == Y))
 
 
-def _hidden_data(m, seed):
+def _unseen_data(m, seed):
     X, Y = gk.datasets.moons(m, noise=0.2, seed=seed)
     return X, Y
 
 
 def _net_args(m, data_seed, lambd, keep_prob):
     def args(rng):
-        X, Y = _hidden_data(m, data_seed)
+        X, Y = _unseen_data(m, data_seed)
         params = init_params(LAYER_DIMS, rng)
         return params, X, Y, lambd, keep_prob
     return args
@@ -161,8 +161,8 @@ def _backward_check(fn, params, X, Y, lambd, keep_prob):
 
 
 def _trains(fn, data_seed, test_seed):
-    X, Y = _hidden_data(400, data_seed)
-    Xt, Yt = _hidden_data(400, test_seed)
+    X, Y = _unseen_data(400, data_seed)
+    Xt, Yt = _unseen_data(400, test_seed)
     with np.errstate(all="ignore"):
         params = train(X, Y, fn)
         return bool(accuracy(params, Xt, Yt) >= TARGET_ACCURACY)
@@ -209,12 +209,12 @@ _COST = Exercise(
     points=3,
     reference=compute_cost,
     tests=[
-        Test("cost value, lambd = 0 (hidden data)", args=_net_args(60, 701, 0.0, 1.0), seed=1,
+        Test("cost value, lambd = 0 (unseen data)", args=_net_args(60, 701, 0.0, 1.0), seed=1,
              call=_cost_value, shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0"),
-        Test("cost value, lambd = 0.7 (hidden data)", args=_net_args(60, 702, 0.7, 1.0),
+        Test("cost value, lambd = 0.7 (unseen data)", args=_net_args(60, 702, 0.7, 1.0),
              seed=2, call=_cost_value,
              shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0.7"),
-        Test("gradient check with L2 passes (hidden data)", args=_net_args(40, 703, 0.5, 1.0),
+        Test("gradient check with L2 passes (unseen data)", args=_net_args(40, 703, 0.5, 1.0),
              seed=3, call=_cost_check,
              shows="check_gradients(your cost, the correct backward), 40 unseen examples, "
                    "lambd = 0.5, dropout off (True = passed)"),
@@ -226,7 +226,8 @@ _COST = Exercise(
         Mistake("the L2 term is lambd / (2 m) times the sum of squares of the weights "
                 "(not lambd / 2, and not the biases).", _cost_l2_over_m_missing),
         Mistake("the gradient check fails: the cost and the (correct) backward pass disagree; "
-                "print the report to see which tensor and which finding.",
+                "show check_model(compute_cost, found_backward, lambd=0.5, keep_prob=1.0): "
+                "once the cost is right, only W1 fails there (the bug of Exercise 11.3).",
                 lambda a, got: got is False),
     ],
     hint="cost = mean cross-entropy + lambd / (2 m) * sum of ||W_l||^2 over W1, W2, W3; "
@@ -249,11 +250,11 @@ _BACKWARD = Exercise(
     points=4,
     reference=backward,
     tests=[
-        Test("gradients, lambd = 0.3, dropout off (hidden data)",
+        Test("gradients, lambd = 0.3, dropout off (unseen data)",
              args=_net_args(50, 711, 0.3, 1.0), seed=4, call=_backward_value,
              shows="a 2-16-16-1 net on 50 unseen examples, lambd = 0.3, keep_prob = 1 "
                    "(dW1, dW2, dW3, db1, db2, db3 in sorted order)"),
-        Test("gradient check passes, lambd = 0.5, dropout off (hidden data)",
+        Test("gradient check passes, lambd = 0.5, dropout off (unseen data)",
              args=_net_args(40, 712, 0.5, 1.0), seed=5, call=_backward_check,
              shows="check_gradients(correct cost, your backward), 40 unseen examples, "
                    "lambd = 0.5, keep_prob = 1 (True = passed)"),
@@ -297,7 +298,7 @@ _DROPOUT = Exercise(
         Test("a (4, 6) gradient, keep_prob = 0.7", args=_dropout_args, seed=6,
              call=_dropout_value,
              shows="dA (4, 6) random, D (4, 6) boolean mask, keep_prob = 0.7"),
-        Test("gradient check with one fixed mask passes (hidden data)",
+        Test("gradient check with one fixed mask passes (unseen data)",
              args=_net_args(40, 721, 0.2, 0.8), seed=7, call=_dropout_check,
              shows="check_gradients with the mask fixed by a seed, 40 unseen examples, "
                    "lambd = 0.2, keep_prob = 0.8 (True = passed)"),
