@@ -110,6 +110,13 @@ def _db_averaged_twice(dZ, cache):
     return W.T @ dZ, dZ @ A_prev.T, dZ.mean(axis=1, keepdims=True)
 
 
+def _da_prev_divided_by_m(dZ, cache):
+    # the 1/m belongs to the cost and dZ carries it already; dividing dA_prev again
+    # shrinks the gradient handed down by 1/m per layer
+    A_prev, W, _ = cache
+    return W.T @ dZ / A_prev.shape[1], dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
+
+
 def _relu_from_activation(dA, cache):
     _, A = cache
     return dA * A
@@ -186,6 +193,10 @@ BUGS = {bug.name: bug for bug in [
     Bug("db_averaged_twice",
         "db = mean(dZ, axis=1): dZ already carries the 1/m, so db is divided by m twice",
         "b", {"linear_backward": _db_averaged_twice}),
+    Bug("da_prev_divided_by_m",
+        "dA_prev = W.T dZ / m: dZ already carries the 1/m, so each layer hands down a dA_prev m "
+        "times too small",
+        "hidden", {"linear_backward": _da_prev_divided_by_m}),
     Bug("relu_derivative_from_activation",
         "relu backward multiplies dA by the activation A instead of the 0/1 mask (Z > 0)",
         "hidden", {"hidden_backward": {"relu": _relu_from_activation}}),

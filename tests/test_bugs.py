@@ -134,7 +134,7 @@ def test_the_checker_fails_each_bug_on_exactly_its_corrupts(name):
 @pytest.mark.parametrize("name,kind", [
     ("dw_doubled", "scale"), ("missing_one_over_m", "scale"), ("sign_flip", "sign"),
     ("db_not_computed", "zero"), ("l2_missing_from_gradient", "missing_l2"),
-    ("l2_in_gradient_not_cost", "extra_l2"),
+    ("l2_in_gradient_not_cost", "extra_l2"), ("da_prev_divided_by_m", "scale"),
 ])
 def test_the_checker_names_the_pattern_of_simple_bugs(name, kind):
     bug = BUGS[name]
