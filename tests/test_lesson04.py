@@ -102,6 +102,81 @@ def test_the_notebook_hides_the_bug_with_the_spec_seed():
              for s in re.findall(r"make_mystery\(seed=(\d+)\)", c.source)]
     assert seeds == [spec.BUG_SEED]
     assert spec.name_the_bug() == spec.hidden_bug_name(spec.BUG_SEED)
+    # the notebook's reasoning (Question 1) is written for this bug
+    assert spec.name_the_bug() == "relu_derivative_from_activation"
+
+
+def _lesson_net():
+    """The net and data of the notebook's hunt (cell "X, Y = gk.datasets.moons(12, seed=0)")."""
+    rng = np.random.default_rng(4)
+    X, Y = gk.datasets.moons(12, seed=0)
+    params = gk.mlp.init_params([2, 5, 4, 1], seed=0)
+    for l in (1, 2, 3):
+        params[f"b{l}"] = 0.1 * rng.standard_normal(params[f"b{l}"].shape)
+    return params, X, Y
+
+
+def _planted(name, params, X, Y, monkeypatch):
+    """The full report of mystery_gradients with ``name`` planted."""
+    monkeypatch.setattr(spec, "hidden_bug_name", lambda seed: name)
+    grads = spec.make_mystery(spec.BUG_SEED)(params, X, Y)
+    return gk.check_gradients(lambda p: gk.mlp.cost(p, X, Y), params, grads, mode="full")
+
+
+def _pattern(report):
+    """Per failing tensor: the finding kind and, for a factor, its value to 3 digits."""
+    return {f.parameter: (f.kind, None if f.kind == "mismatch" else float(f"{f.value:.3g}"))
+            for f in report.findings}
+
+
+@pytest.mark.parametrize("L", [3, 4])
+def test_the_da_prev_candidate_fails_the_planted_bugs_layers_in_another_pattern(L, rng,
+                                                                               monkeypatch):
+    # a wrong dA_prev of layer L is first used by layer L - 1, like relu_backward: the layer
+    # rule leaves both, and only the pattern across the failing layers tells them apart
+    params, X, Y = _lesson_net() if L == 3 else _net(rng, (2, 5, 4, 3, 1), 12)
+    m = X.shape[1]
+    planted = _planted(spec.name_the_bug(), params, X, Y, monkeypatch)
+    da_prev = _planted("da_prev_divided_by_m", params, X, Y, monkeypatch)
+    hidden = [f"{k}{l}" for l in range(1, L) for k in "Wb"]
+    assert sorted(planted.failing) == sorted(da_prev.failing) == sorted(hidden)
+    assert _pattern(planted) == {k: ("mismatch", None) for k in hidden}
+    # layer L - 1 gets dA_prev / m, layer L - 2 that again / m, ...
+    assert _pattern(da_prev) == {f"{k}{l}": ("scale", float(f"{m ** -(L - l):.3g}"))
+                                 for l in range(1, L) for k in "Wb"}
+
+
+def test_each_candidate_shows_on_the_lesson_net_the_pattern_its_hint_describes(monkeypatch):
+    # what the check says each name would break, whole (the feedback cuts strings at 60)
+    assert all(len(spec.what_it_breaks(name)) < 60 for name in spec.CANDIDATES)
+    params, X, Y = _lesson_net()
+    m = X.shape[1]
+    want = {
+        "da_prev_divided_by_m": {"W1": ("scale", 1 / m**2), "b1": ("scale", 1 / m**2),
+                                 "W2": ("scale", 1 / m), "b2": ("scale", 1 / m)},
+        "db_averaged_twice": {f"b{l}": ("scale", 1 / m) for l in (1, 2, 3)},
+        "db_not_computed": {f"b{l}": ("zero", 0.0) for l in (1, 2, 3)},
+        "dw_doubled": {f"W{l}": ("scale", 2.0) for l in (1, 2, 3)},
+        "missing_one_over_m": {k: ("scale", float(m)) for k in params},
+        "relu_derivative_from_activation": {k: ("mismatch", None) for k in params
+                                            if not k.endswith("3")},
+        "sign_flip": {k: ("sign", -1.0) for k in params},
+    }
+    seen = {}
+    for name in spec.CANDIDATES:
+        got = _pattern(_planted(name, params, X, Y, monkeypatch))
+        assert set(got) == set(gk.bugs.BUGS[name].corrupts), name  # what_it_breaks names these
+        if name == "sigmoid_derivative_twice":
+            # dZ_L times A(1 - A): near 0.25 while the net is untrained, not one constant
+            assert set(got) == set(params)
+            assert all(kind == "scale" and 0.2 < c < 0.25 for kind, c in got.values())
+            assert len({c for _, c in got.values()}) > 1
+        else:
+            assert got == {k: (kind, None if c is None else float(f"{c:.3g}"))
+                           for k, (kind, c) in want[name].items()}, name
+        seen[name] = tuple(sorted(got.items()))
+    # the per-tensor report alone tells every candidate from every other
+    assert len(set(seen.values())) == len(spec.CANDIDATES)
 
 
 @pytest.mark.parametrize("seed", range(20))
@@ -133,9 +208,12 @@ def test_replacing_the_faulty_piece_fixes_each_candidate_and_others_do_not(name,
 
 @pytest.mark.parametrize("other", [n for n in spec.CANDIDATES
                                    if n != spec.hidden_bug_name(spec.BUG_SEED)])
-def test_a_wrong_bug_name_gets_a_hint_naming_what_it_would_corrupt(other):
+def test_a_wrong_bug_name_is_shown_what_it_would_break_and_never_the_answer(other):
     hints = failing_hints("04.name_the_bug", lambda: other)
-    assert f"'{other}' would make exactly" in hints[0]
+    assert f"that is what '{other}' would do" in hints[0]
+    result = check("04.name_the_bug", lambda: other)
+    assert result.outcomes[0].received == repr(spec.what_it_breaks(other))
+    assert spec.name_the_bug() not in str(result) + result._repr_html_()
 
 
 def test_a_name_outside_the_candidates_is_told_to_copy_one():

@@ -5,7 +5,8 @@
 - ``04.output_delta`` — ``dJ/dZ_L = (A_L - Y) / m`` for sigmoid + cross-entropy.
 - ``04.model_forward`` — the forward pass of an L-layer relu/sigmoid net (graded on ``A_L``).
 - ``04.model_gradients`` — backprop through any number of layers, keys of ``params``.
-- ``04.name_the_bug`` — the name of the bug hidden in ``mystery_gradients``.
+- ``04.name_the_bug`` — the name of the bug hidden in ``mystery_gradients``, compared
+  through :func:`what_it_breaks` so that its feedback never shows the name.
 - ``04.fixed_gradients`` — the mystery backward pass with the faulty piece replaced.
 
 The bug hunt: :func:`make_mystery` draws one bug from ``gradkit.bugs.BUGS``
@@ -20,12 +21,14 @@ import numpy as np
 from gradkit import bugs, check_gradients, mlp, nn
 from gradkit.grading.spec import Exercise, Mistake, Test
 
-__all__ = ["BUG_SEED", "CANDIDATES", "EXERCISES", "hidden_bug_name", "make_mystery"]
+__all__ = ["BUG_SEED", "CANDIDATES", "EXERCISES", "hidden_bug_name", "make_mystery",
+           "what_it_breaks"]
 
 BUG_SEED = 403
 """The seed of the provided cell that hides the bug (the grader runs the same cell)."""
 
 CANDIDATES = (
+    "da_prev_divided_by_m",
     "db_averaged_twice",
     "db_not_computed",
     "dw_doubled",
@@ -35,10 +38,15 @@ CANDIDATES = (
     "sign_flip",
 )
 """Bugs of ``gradkit.bugs.BUGS`` that show on a relu/sigmoid net with no L2 and no
-dropout and keep every gradient's shape (so the checker can diagnose them)."""
+dropout and keep every gradient's shape (so the checker can diagnose them).
+
+``da_prev_divided_by_m`` is there to be told apart from the planted bug: it fails the same
+tensors (a wrong ``dA_prev`` at layer 3 is first used by layer 2, like ``relu_backward``), so
+only the pattern across the failing layers (constant ratios ``1/m``, ``1/m**2``) separates it."""
 
 # which replaceable piece of the backward pass each candidate lives in
 _PIECE = {
+    "da_prev_divided_by_m": "linear_backward",
     "db_averaged_twice": "linear_backward",
     "db_not_computed": "linear_backward",
     "dw_doubled": "linear_backward",
@@ -360,13 +368,40 @@ _MODEL = Exercise(
 )
 
 
+# how each candidate's wrong tensors relate to the right ones, on the lesson's net (pinned by
+# the tests; short, so that the check's feedback shows it whole)
+_PATTERN = {
+    "da_prev_divided_by_m": "× 1/m in layer 2, × 1/m² in layer 1",
+    "db_averaged_twice": "each × 1/m",
+    "db_not_computed": "all zeros",
+    "dw_doubled": "each × 2",
+    "missing_one_over_m": "each × m",
+    "relu_derivative_from_activation": "a ratio that varies entry to entry",
+    "sigmoid_derivative_twice": "each × about A(1 - A), near 0.25",
+    "sign_flip": "each × -1",
+}
+
+
+def what_it_breaks(name):
+    """What the bug ``name`` does to the lesson's 3-layer net, in words, without its name.
+
+    ``04.name_the_bug`` compares this, not the name, so that its feedback never shows the
+    answer: the expected value says only what the per-tensor report already shows.
+    """
+    if not isinstance(name, str) or name not in CANDIDATES:
+        return f"{name!r} is not one of CANDIDATES"
+    return f"{' '.join(bugs.BUGS[name].corrupts)} wrong: {_PATTERN[name]}"
+
+
+def _what_the_answer_breaks(fn):
+    return what_it_breaks(fn())
+
+
 def _bug_mistake(name):
-    corrupts = ", ".join(bugs.BUGS[name].corrupts)
     return Mistake(
-        f"'{name}' would make exactly {corrupts} wrong on this 3-layer net; compare that with "
-        "the tensors the per-tensor report fails, and with how the wrong entries relate to "
-        "the right ones.",
-        lambda a, got, name=name: got == name)
+        f"that is what '{name}' would do to this 3-layer net; compare it with the tensors the "
+        "per-tensor report fails, and with the ratios analytic/numeric of Step 2.",
+        lambda a, got, name=name: got == what_it_breaks(name))
 
 
 _NAME = Exercise(
@@ -375,23 +410,24 @@ _NAME = Exercise(
     function="name_the_bug",
     points=3,
     reference=name_the_bug,
-    tests=[Test("the bug hidden in mystery_gradients", args=(),
-                shows="name_the_bug(), one of CANDIDATES")],
+    tests=[Test("the bug hidden in mystery_gradients", args=(), call=_what_the_answer_breaks,
+                shows="name_the_bug(), one of CANDIDATES, compared by what it breaks")],
     mistakes=[
         Mistake("return one of the names in CANDIDATES, as a string, spelled exactly.",
-                lambda a, got: got not in CANDIDATES),
+                lambda a, got: isinstance(got, str) and got.endswith("not one of CANDIDATES")),
         *[_bug_mistake(name) for name in CANDIDATES],
     ],
-    hint="Use the per-tensor report and the entry-by-entry comparison: which tensors fail, "
-         "and is the analytic value a constant multiple of the numeric one?",
+    hint="Find the deepest failing layer: the bug is in a piece it uses that no passing layer "
+         "has shown right, and the dA_prev the layer above it hands down is one of them. Then "
+         "compare entry by entry: is the analytic value a constant multiple of the numeric one?",
 )
 
 
 _FIX_TESTS = [
-    Test("hidden data: 3 layers [4, 5, 3, 1], m = 10",
+    Test("a new net and data: 3 layers [4, 5, 3, 1], m = 10",
          args=lambda rng: _net(rng, [4, 5, 3, 1], 10), call=_call_gradients,
          shows="params for [4, 5, 3, 1], X (4, 10), Y (1, 10)", seed=7),
-    Test("hidden data: 4 layers [3, 6, 5, 4, 1], m = 9",
+    Test("a new net and data: 4 layers [3, 6, 5, 4, 1], m = 9",
          args=lambda rng: _net(rng, [3, 6, 5, 4, 1], 9), call=_call_gradients,
          shows="params for [3, 6, 5, 4, 1], X (3, 9), Y (1, 9)", seed=8),
     Test("check_gradients passes on [2, 4, 3, 1], m = 12",
