@@ -32,6 +32,7 @@ def _norm(v):
 @pytest.mark.parametrize(("wrong", "hint"), [
     (lambda a, n: _norm(a - n), "that is the absolute difference"),
     (lambda a, n: _norm(a - n) / _norm(a), "divide by the sum of both norms"),
+    (lambda a, n: _norm(a - n) / max(_norm(a), _norm(n)), "or by the larger one (max"),
     (lambda a, n: _norm(a - n) ** 2 / (_norm(a) ** 2 + _norm(n) ** 2), "not squared norms"),
 ])
 def test_relative_error_mistakes_get_their_hint(wrong, hint):

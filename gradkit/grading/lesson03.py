@@ -92,10 +92,11 @@ _RELATIVE = Exercise(
         Mistake("that is the absolute difference ‖grad − gradapprox‖; divide it by "
                 "‖grad‖ + ‖gradapprox‖ so the error does not depend on the units of the cost.",
                 lambda a, got: _close(got, _norm(a[0] - a[1]), 1e-6)),
-        Mistake("divide by the sum of both norms, ‖grad‖ + ‖gradapprox‖: dividing by one of "
-                "them is not symmetric and can exceed 1.",
+        Mistake("divide by the sum of both norms, ‖grad‖ + ‖gradapprox‖. Dividing by one of "
+                "them, or by the larger one (max, as in CS231n's notes: symmetric too), gives "
+                "about twice this error for close gradients, and 2 for opposite ones.",
                 lambda a, got: _close(got, _norm(a[0] - a[1]) / _norm(a[0]), 1e-6)
-                or _close(got, _norm(a[0] - a[1]) / _norm(a[1]), 1e-6)),
+                or _close(got, _norm(a[0] - a[1]) / _norm(a[1]), 1e-6)),  # max is one of them
         Mistake("use the 2-norms (np.linalg.norm) of the whole vectors, not squared norms.",
                 lambda a, got: _close(got, _norm(a[0] - a[1]) ** 2
                                       / (_norm(a[0]) ** 2 + _norm(a[1]) ** 2), 1e-6)),
