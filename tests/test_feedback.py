@@ -149,3 +149,45 @@ def test_code_in_messages_renders_as_code_not_backticks():
 
     html = check("01.difference_quotient", stub)._repr_html_()
     assert "<code>raise NotImplementedError</code>" in html and "`" not in html
+
+
+def test_name_value_pairs_are_labelled_by_their_names():
+    expected = [["W1", 1e-3], ["b1", 2e-3]]
+    assert plain.compare([["W1", 1e-3], ["b1", 2e-3]], expected)[0]
+    ok, why = plain.compare([["W1", 1e-3], ["b1", 3e-3]], expected)
+    assert not ok and why == "b1: expected 0.002, received 0.003"
+    ok, why = plain.compare([["b1", 2e-3], ["W1", 1e-3]], expected)
+    assert not ok and why == "expected the names W1, b1 in this order, received b1, W1"
+
+
+def test_lesson_04_an_extra_one_over_m_on_dw_and_db_gets_one_hint_naming_both():
+    def both_over_m(dZ, A_prev, W):
+        m = dZ.shape[1]
+        return W.T @ dZ, dZ @ A_prev.T / m, dZ.sum(axis=1, keepdims=True) / m
+
+    def db_only(dZ, A_prev, W):
+        return W.T @ dZ, dZ @ A_prev.T, dZ.mean(axis=1, keepdims=True)
+
+    text = repr(check("04.linear_backward", both_over_m))
+    assert "dW (3, 4): 12 of 12 entries differ" in text and "db (3, 1)" in text
+    assert text.count("hint:") == 1 and "dW and db are both divided by m" in text
+    text = repr(check("04.linear_backward", db_only))
+    assert "dW (" not in text and "hint: db is dZ averaged" in text
+
+
+def test_lesson_04_gradients_are_named_by_their_keys():
+    from gradkit import mlp
+
+    def w2_doubled(params, X, Y):
+        grads = mlp.gradients(params, X, Y)
+        grads["W2"] = 2 * grads["W2"]
+        return grads
+
+    def renamed(params, X, Y):
+        return {f"d{k}": v for k, v in mlp.gradients(params, X, Y).items()}
+
+    text = repr(check("04.model_gradients", w2_doubled))
+    assert "W2 (1, 4): " in text and "worst W2[" in text and "value" not in text
+    text = repr(check("04.model_gradients", renamed))
+    assert "missing keys W1, W2, b1, b2; unexpected keys dW1" in text
+    assert "hint: return a dict with the keys of params" in text

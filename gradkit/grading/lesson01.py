@@ -88,6 +88,7 @@ _SECANT = Exercise(
     function="secant_line",
     points=3,
     reference=secant_line,
+    returns=("slope", "intercept"),
     tests=[
         Test("x**2 through x0 = 1 and x0 + h = 2", args=(square, 1.0, 1.0),
              shows="f(x) = x**2, x0 = 1.0, h = 1.0"),

@@ -155,16 +155,15 @@ def _net(rng, dims, m):
     return params, X, Y
 
 
-def _as_list(grads):
-    """A dict of gradients as plain data: its sorted keys as one string, then the arrays."""
+def _as_dict(grads):
+    """A dict of gradients as plain data, keys sorted (so feedback names each one)."""
     if not isinstance(grads, dict):
         return grads  # graded as it is: the comparison says what is wrong
-    keys = sorted(grads)
-    return [",".join(keys), *[np.asarray(grads[k]) for k in keys]]
+    return {k: np.asarray(grads[k]) for k in sorted(grads)}
 
 
 def _call_gradients(fn, params, X, Y):
-    return _as_list(fn(params, X, Y))
+    return _as_dict(fn(params, X, Y))
 
 
 def _verdict(fn, params, X, Y):
@@ -176,15 +175,15 @@ def _forward_output(fn, params, X):
     return fn(params, X)[0]
 
 
-def _ref_list(args):
-    return _as_list(mlp.gradients(*args))
+def _ref_dict(args):
+    return _as_dict(mlp.gradients(*args))
 
 
 def _scaled(args, got, c):
-    want = _ref_list(args)
-    if not isinstance(got, list):
+    want = _ref_dict(args)
+    if not isinstance(got, dict) or list(got) != list(want):
         return False
-    return got[0] == want[0] and _close_all(got[1:], [c * w for w in want[1:]])
+    return _close_all(list(got.values()), [c * w for w in want.values()])
 
 
 _RELU = Exercise(
@@ -227,6 +226,7 @@ _LINEAR = Exercise(
     function="linear_backward",
     points=3,
     reference=linear_backward,
+    returns=("dA_prev", "dW", "db"),
     tests=[
         Test("3 units, 4 inputs, m = 5", args=_linear_args,
              shows="dZ (3, 5), A_prev (4, 5), W (3, 4), random"),
@@ -245,6 +245,10 @@ _LINEAR = Exercise(
                 "(n, 1); you summed over another axis.",
                 lambda a, got: _close(got[2], a[0].sum(axis=0, keepdims=True))
                 or np.asarray(got[2]).shape != (a[0].shape[0], 1)),
+        Mistake("dW and db are both divided by m: dZ already carries the 1/m of the mean "
+                "cost, so dW = dZ @ A_prev.T and db = dZ summed over axis 1, with no further 1/m.",
+                lambda a, got: _close(got[1], a[0] @ a[1].T / a[0].shape[1])
+                and _close(got[2], a[0].mean(axis=1, keepdims=True))),
         Mistake("db is dZ averaged over the examples; dZ already carries the 1/m of the cost, "
                 "so sum it instead of taking the mean.",
                 lambda a, got: _close(got[2], a[0].mean(axis=1, keepdims=True))),
@@ -343,14 +347,14 @@ _GRAD_TESTS = [
 
 _GRAD_MISTAKES = [
     Mistake("return a dict with the keys of params (W1, b1, ..., WL, bL), not dW1, db1, ...",
-            lambda a, got: isinstance(got, list) and "dW1" in got[0].split(",")),
+            lambda a, got: isinstance(got, dict) and "dW1" in got),
     Mistake("your gradients are m times too large: the 1/m of the mean cost is missing "
             "(dZ_L = (A_L - Y) / m).",
             lambda a, got: _scaled(a, got, a[1].shape[1])),
     Mistake("every gradient has the wrong sign: dZ_L = (A_L - Y) / m.",
             lambda a, got: _scaled(a, got, -1.0)),
     Mistake("the keys are not those of params: expect exactly W1, b1, ..., WL, bL.",
-            lambda a, got: isinstance(got, list) and got[0] != _ref_list(a)[0]),
+            lambda a, got: isinstance(got, dict) and list(got) != list(_ref_dict(a))),
 ]
 
 _MODEL = Exercise(
@@ -447,8 +451,9 @@ _FIX = Exercise(
         Mistake("your gradients still equal those of mystery_gradients: replace the piece "
                 "that holds the bug, e.g. mystery_gradients(params, X, Y, "
                 "relu_backward=relu_backward).",
-                lambda a, got: isinstance(got, list) and len(a) == 3
-                and _close_all(got[1:], _as_list(make_mystery(BUG_SEED)(*a))[1:])),
+                lambda a, got: isinstance(got, dict) and len(a) == 3
+                and _close_all(list(got.values()),
+                               list(_as_dict(make_mystery(BUG_SEED)(*a)).values()))),
         *_GRAD_MISTAKES,
     ],
     hint="Call mystery_gradients with the piece you found replaced by your own function from "

@@ -128,6 +128,7 @@ _DROPOUT = Exercise(
     function="dropout_forward",
     points=3,
     reference=dropout_forward,
+    returns=("A_drop", "mask"),
     tests=[
         Test("A of shape (4, 6), keep_prob = 0.8, rng = default_rng(1)",
              args=_dropout_args(0.8, (4, 6), 1),
@@ -179,6 +180,7 @@ _SLOPES = Exercise(
     function="one_sided_slopes",
     points=2,
     reference=one_sided_slopes,
+    returns=("left", "right"),
     tests=[
         Test("x**3 at x = 2, h = 1e-3 (smooth: both slopes near 12)", args=(_cube, 2.0, 1e-3),
              shows="f(x) = x**3, x = 2.0, h = 1e-3"),

@@ -252,6 +252,7 @@ _BACKWARD = Exercise(
     tests=[
         Test("gradients, lambd = 0.3, dropout off (unseen data)",
              args=_net_args(50, 711, 0.3, 1.0), seed=4, call=_backward_value,
+             names=("W1", "W2", "W3", "b1", "b2", "b3"),
              shows="a 2-16-16-1 net on 50 unseen examples, lambd = 0.3, keep_prob = 1 "
                    "(dW1, dW2, dW3, db1, db2, db3 in sorted order)"),
         Test("gradient check passes, lambd = 0.5, dropout off (unseen data)",

@@ -272,6 +272,15 @@ def mismatch(received, expected, rtol=1e-6, atol=1e-9, names=None, name=""):
         if len(received) != len(expected):
             return Mismatch(f"{name + ': ' if name else ''}expected {len(expected)} values, "
                             f"received {len(received)}", structural=True)
+        if _named_pairs(expected) and _named_pairs(received):
+            # [(name, value), ...]: label each value by its name
+            want, got = [k for k, _ in expected], [k for k, _ in received]
+            if want != got:
+                return Mismatch(f"{name + ': ' if name else ''}expected the names "
+                                f"{', '.join(want)} in this order, received {', '.join(got)}")
+            return _collect([(f"{name}[{k!r}]" if name else k, r[1], e[1])
+                             for k, r, e in zip([k for k, _ in expected], received, expected,
+                                                strict=True)], rtol, atol)
         labels = [
             (names[i] if names and len(names) == len(expected) and not name
              else f"{name}[{i}]" if name else f"value {i + 1}")
@@ -298,6 +307,11 @@ def mismatch(received, expected, rtol=1e-6, atol=1e-9, names=None, name=""):
                         f"received {_describe(received)}", structural=True)
     r = np.asarray(received) if _numeric(received) else got
     return _numeric_mismatch(r, np.asarray(expected), rtol, atol, name)
+
+
+def _named_pairs(value):
+    return isinstance(value, list) and bool(value) and all(
+        isinstance(v, list) and len(v) == 2 and isinstance(v[0], str) for v in value)
 
 
 def _collect(items, rtol, atol):
