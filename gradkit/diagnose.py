@@ -51,11 +51,21 @@ def _factor_hint(c):
             return hint
     r = round(c)
     if r >= 3 and abs(c - r) < 1e-3 * r:
-        return f"a forgotten 1/m: is m = {r} the number of examples?"
+        return f"a forgotten 1/m: is m = {r} the number of examples?{_power(r)}"
     r = round(1 / c) if c != 0 else 0
     if r >= 3 and abs(1 / c - r) < 1e-3 * r:
-        return f"dividing by m twice: is m = {r} the number of examples?"
+        return f"dividing by m twice: is m = {r} the number of examples?{_power(r)}"
     return "a constant factor such as 1/m, 2 or keep_prob"
+
+
+def _power(r):
+    """For r = k**p (p >= 2): the same factor k applied p times, as a bug repeated per layer."""
+    for p in (4, 3, 2):
+        k = round(r ** (1 / p))
+        if k >= 2 and k**p == r:
+            return (f" Or a factor {k} applied {p} times ({k}^{p} = {r}), as when a layer "
+                    "above passes a scaled gradient down.")
+    return ""
 
 
 def _worst_text(name, a, n):
@@ -176,7 +186,14 @@ def kink_message(name, a, look):
     """Plain English for the entries of ``name`` that sit on a kink (``look``: kinks.Look)."""
     count = int(look.kinks.sum())
     at_x = np.flatnonzero(look.kinks & ~np.isnan(look.left))
-    head = (f"{name}: {count} entr{'y sits' if count == 1 else 'ies sit'} on a kink "
+    one = count == 1
+    if at_x.size == count:  # the half step still crosses it: at x, to the step's resolution
+        where = f"{'sits' if one else 'sit'} on a kink (or closer to one than half a step)"
+    elif at_x.size == 0:  # the step crosses a kink nearby
+        where = f"{'lies' if one else 'lie'} within one step of a kink"
+    else:
+        where = "sit on or within one step of a kink"
+    head = (f"{name}: {count} entr{'y' if one else 'ies'} {where} "
             "(ReLU/max/abs at 0, a tie in a max), ")
     if at_x.size == 0:
         k = int(np.flatnonzero(look.kinks)[0])

@@ -465,3 +465,34 @@ def test_a_float32_cost_still_fails_a_wrong_gradient(rng):
 
     report = gk.check_gradients(f32, p, backward(p, X, Y, bug="sign"))
     assert report.verdict == "fail" and report.relative_error <= 1.0
+
+
+def test_kink_message_says_on_a_kink_or_within_one_step_of_it():
+    w = np.linspace(0.5, 1.5, 6)
+
+    def f(x):
+        return float(np.sum(w * np.maximum(x, 0)))
+
+    def grad(x):
+        return w * (x > 0)
+
+    # h is about 6e-6: 4e-6 is crossed by the step but not by half of it; 3e-7 is crossed by both
+    near = np.array([1.0, -2.0, 4e-6, 0.5, -0.7, 2.0])
+    close = np.array([1.0, -2.0, 3e-7, 0.5, -0.7, 2.0])
+    at = np.array([1.0, -2.0, 0.0, 0.5, -0.7, 2.0])
+    near_text, close_text, at_text = (
+        str(gk.check_gradients(f, x, grad(x), mode="full")) for x in (near, close, at))
+    assert "1 entry lies within one step of a kink" in near_text and "sits" not in near_text
+    assert "at half the step the central difference agrees" in near_text
+    for text in (close_text, at_text):
+        assert "1 entry sits on a kink (or closer to one than half a step)" in text
+        assert "within one step" not in text and "one-sided slopes" in text
+
+
+def test_scale_hint_names_a_factor_applied_per_layer_only_for_a_power():
+    from gradkit.diagnose import _factor_hint
+
+    assert _factor_hint(144.0).startswith("a forgotten 1/m: is m = 144")
+    assert "a factor 12 applied 2 times (12^2 = 144)" in _factor_hint(144.0)
+    assert "applied" in _factor_hint(1 / 144)
+    assert "applied" not in _factor_hint(12.0) and "applied" not in _factor_hint(1 / 12)
