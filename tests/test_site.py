@@ -71,7 +71,7 @@ def test_site_has_an_index_and_a_page_per_lesson(site):
     out, files = site
     assert [f.name for f in files] == (["index.html"] + [f"{n}.html" for n in LESSONS]
                                        + ["search-index.js", "search.js"])
-    assert len(LESSONS) == 7
+    assert len(LESSONS) == 8
     index = (out / "index.html").read_text()
     for name in LESSONS:
         assert f'href="{name}.html"' in index

@@ -1,0 +1,338 @@
+"""Exercise specs of lesson 07, convex and non-convex costs (``solutions/07_convexity.ipynb``).
+
+- ``07.is_convex_on_segment`` — the chord test of convexity at ``n + 1``
+  equally spaced points of a segment.
+- ``07.hessian_fd`` — a Hessian from central differences of the gradient,
+  column by column, symmetrized, ``theta`` left unchanged.
+- ``07.classify_stationary_point`` — minimum, maximum, saddle or inconclusive
+  from the eigenvalues of a symmetric Hessian, with a tolerance for zero.
+"""
+
+import numpy as np
+
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = ["EXERCISES"]
+
+
+def _close(a, b, rtol=1e-6, atol=1e-9):
+    try:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+    except (ValueError, TypeError):
+        return False
+
+
+def is_convex_on_segment(f, a, b, n):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    fa, fb = f(a), f(b)
+    for t in np.linspace(0.0, 1.0, n + 1):
+        chord = (1 - t) * fa + t * fb
+        if f((1 - t) * a + t * b) > chord + 1e-9 * max(1.0, abs(chord)):
+            return False
+    return True
+
+
+def hessian_fd(grad, theta, h):
+    theta = np.asarray(theta, dtype=float)
+    n = theta.size
+    H = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = h
+        H[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+    return (H + H.T) / 2
+
+
+def classify_stationary_point(H, tol):
+    eigenvalues = np.linalg.eigvalsh(np.asarray(H, dtype=float))
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
+        return "saddle"
+    if np.all(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    return "inconclusive"
+
+
+# --- 07.is_convex_on_segment ---------------------------------------------------
+
+def _square(x):
+    return float(np.sum(np.asarray(x) ** 2))
+
+
+def _flat_bottom(x):
+    return float(max(0.0, abs(float(x)) - 1.0))
+
+
+def _one_min_nonconvex(x):
+    return float(x**2 + 3 * np.sin(x) ** 2)
+
+
+def _concave(x):
+    return float(-(x**2))
+
+
+def _rank_deficient(w):
+    # least squares with two identical features: a valley of minima along w1 + w2 = 2
+    w = np.asarray(w, dtype=float)
+    X = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
+    return float(np.mean((w @ X - 2.0 * X[0]) ** 2))
+
+
+def _bumped(x):
+    # convex x**2 plus a narrow bump at x = 0.25: the chord test fails at t = 1/4 only
+    return float(x**2 + np.exp(-200.0 * (x - 0.25) ** 2))
+
+
+_CONVEX = Exercise(
+    id="07.is_convex_on_segment",
+    title="The chord test of convexity",
+    function="is_convex_on_segment",
+    points=3,
+    reference=is_convex_on_segment,
+    tests=[
+        Test("x**2 on [-1, 2]: convex", args=(_square, -1.0, 2.0, 10),
+             shows="f(x) = x**2, a = -1, b = 2, n = 10"),
+        Test("max(0, |x| - 1) on [-3, 2.5]: convex", args=(_flat_bottom, -3.0, 2.5, 20),
+             shows="f(x) = max(0, |x| - 1), a = -3, b = 2.5, n = 20"),
+        Test("max(0, |x| - 1) on its flat bottom [-0.8, 0.9]: f equals its chord, convex",
+             args=(_flat_bottom, -0.8, 0.9, 10),
+             shows="f(x) = max(0, |x| - 1), a = -0.8, b = 0.9, n = 10"),
+        Test("x**2 + 3 sin(x)**2 on [0.5, 2.5]: not convex",
+             args=(_one_min_nonconvex, 0.5, 2.5, 20),
+             shows="f(x) = x**2 + 3 sin(x)**2, a = 0.5, b = 2.5, n = 20"),
+        Test("-x**2 on [0, 1]: not convex", args=(_concave, 0.0, 1.0, 4),
+             shows="f(x) = -x**2, a = 0, b = 1, n = 4"),
+        Test("x**2 plus a bump at 0.25, on [0, 1]: fails at t = 1/4, not at the midpoint",
+             args=(_bumped, 0.0, 1.0, 4),
+             shows="f(x) = x**2 + exp(-200 (x - 0.25)**2), a = 0, b = 1, n = 4"),
+        Test("least squares with a repeated feature, in 2-D: convex",
+             args=(_rank_deficient, np.array([3.0, -1.0]), np.array([-2.0, 4.0]), 10),
+             shows="f(w) = mean((w @ X - y)**2) with two equal rows in X, a = [3, -1], "
+                   "b = [-2, 4], n = 10"),
+    ],
+    mistakes=[
+        Mistake("-x**2 is concave, yet you said convex: the inequality looks reversed. f is "
+                "convex when f((1-t) a + t b) <= (1-t) f(a) + t f(b); a point ABOVE the chord "
+                "is a violation.",
+                lambda a, got: a[0] is _concave and got is True),
+        Mistake("on the flat bottom f equals its chord, and equality is allowed: the "
+                "definition says <=, not <. Use f(...) > chord + tolerance as the violation.",
+                lambda a, got: a[0] is _flat_bottom and a[1] > -1 and got is False),
+        Mistake("x**2 is convex but you said not: check the chord's weights. At the point "
+                "(1-t) a + t b the chord's height is (1-t) f(a) + t f(b), not t f(a) + "
+                "(1-t) f(b).",
+                lambda a, got: a[0] is _square and got is False),
+        Mistake("the bump at x = 0.25 sits above the chord at t = 1/4 only: test every "
+                "t = k/n for k = 0..n, not only the midpoint.",
+                lambda a, got: a[0] is _bumped and got is True),
+    ],
+    hint="For t in np.linspace(0, 1, n + 1), compare f((1 - t) * a + t * b) with "
+         "(1 - t) * f(a) + t * f(b) (plus a small tolerance); return False at the first "
+         "point above the chord, True if there is none. a and b may be arrays.",
+)
+
+
+# --- 07.hessian_fd -----------------------------------------------------------------
+
+_A = np.array([[3.0, 1.0, 0.0], [1.0, 2.0, -1.0], [0.0, -1.0, 4.0]])
+_B = np.array([1.0, -2.0, 0.5])
+
+
+def _quadratic_grad(theta):
+    # f = theta A theta / 2 + B theta: its Hessian is A, everywhere
+    return _A @ theta + _B
+
+
+def _cubic_grad(theta):
+    # f(x, y) = x**3 y + exp(x) y**2: third derivatives make h = 0.1 show
+    x, y = theta
+    return np.array([3 * x**2 * y + np.exp(x) * y**2, x**3 + 2 * np.exp(x) * y])
+
+
+def _one_dim_grad(theta):
+    # g(x) = x**2 + 3 sin(x)**2, g'(x) = 2x + 3 sin(2x)
+    return 2 * theta + 3 * np.sin(2 * theta)
+
+
+def _hessian_call(fn, grad, theta, h):
+    before = np.array(theta, copy=True)
+    H = fn(grad, theta, h)
+    return np.asarray(H, dtype=float), bool(np.array_equal(before, theta))
+
+
+def _differences(a, kind):
+    """The student's likely variants of the reference, computed from the test's inputs."""
+    grad, theta, h = a
+    theta = np.asarray(theta, dtype=float)
+    n = theta.size
+    H = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = h
+        if kind == "forward":
+            H[:, j] = (grad(theta + e) - grad(theta)) / h
+        elif kind == "backward":
+            H[:, j] = (grad(theta) - grad(theta - e)) / h
+        else:
+            H[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+    return H
+
+
+def _one_sided(a, got):
+    H = got[0]
+    return any(_close(H, _differences(a, kind)) or _close(H, (_differences(a, kind) + _differences(
+        a, kind).T) / 2) for kind in ("forward", "backward"))
+
+
+def _unsymmetrized(a, got):
+    H = _differences(a, "central")
+    return not _close(H, H.T) and (_close(got[0], H) or _close(got[0], H.T))
+
+
+_HESSIAN = Exercise(
+    id="07.hessian_fd",
+    title="A Hessian from finite differences of the gradient",
+    function="hessian_fd",
+    points=3,
+    reference=hessian_fd,
+    tests=[
+        Test("a quadratic in 3 variables: H is its matrix A",
+             args=(_quadratic_grad, np.array([0.5, -1.0, 2.0]), 1e-4), call=_hessian_call,
+             names=("H", "theta unchanged"),
+             shows="grad(theta) = A @ theta + b with A = [[3, 1, 0], [1, 2, -1], [0, -1, 4]], "
+                   "theta = [0.5, -1, 2], h = 1e-4 (returns H, and whether theta is unchanged)"),
+        Test("x**3 y + exp(x) y**2 with h = 0.1: central and symmetrized",
+             args=(_cubic_grad, np.array([1.0, 0.5]), 0.1), call=_hessian_call,
+             names=("H", "theta unchanged"),
+             shows="grad of f(x, y) = x**3 y + exp(x) y**2, theta = [1, 0.5], h = 0.1 "
+                   "(returns H, and whether theta is unchanged)"),
+        Test("one parameter: a 1 x 1 Hessian, here negative",
+             args=(_one_dim_grad, np.array([1.2]), 1e-3), call=_hessian_call,
+             names=("H", "theta unchanged"),
+             shows="grad(x) = 2x + 3 sin(2x), theta = [1.2], h = 1e-3 "
+                   "(returns H of shape (1, 1), and whether theta is unchanged)"),
+    ],
+    mistakes=[
+        Mistake("theta was changed by your function: build each shifted point as a new array "
+                "(e = np.zeros(n); e[j] = h; grad(theta + e)). Adding h and subtracting it "
+                "again does not always give back the same float.",
+                lambda a, got: got[1] is False),
+        Mistake("H should be the full n x n matrix (column j from the gradient's change along "
+                "theta_j), not one number per parameter.",
+                lambda a, got: np.asarray(got[0]).shape != (np.size(a[1]), np.size(a[1]))),
+        Mistake("your H is twice too large: the central difference divides by 2h, the "
+                "distance between theta + h e_j and theta - h e_j.",
+                lambda a, got: _close(got[0], 2 * hessian_fd(*a))),
+        Mistake("that is a one-sided difference, (grad(theta + h e_j) - grad(theta)) / h, "
+                "whose error shrinks like h only; use the central one, "
+                "(grad(theta + h e_j) - grad(theta - h e_j)) / (2h), error like h**2.",
+                _one_sided),
+        Mistake("your H is not symmetric: its columns' truncation errors differ. Return the "
+                "symmetric part, (H + H.T) / 2.",
+                _unsymmetrized),
+    ],
+    hint="For each j: e = np.zeros(n); e[j] = h; column j of H is "
+         "(grad(theta + e) - grad(theta - e)) / (2 * h). Return (H + H.T) / 2, "
+         "of shape (n, n).",
+)
+
+
+# --- 07.classify_stationary_point --------------------------------------------------
+
+_MIX = np.array([[1.0, 2.0, 0.0], [1.0, 1.0, 3.0], [2.0, 0.0, 1.0]])
+_KINDS = ("minimum", "maximum", "saddle", "inconclusive")
+
+
+def _rotated(*eigenvalues):
+    # Q diag(eigenvalues) Q.T for a fixed rotation Q: the same eigenvalues, a full matrix
+    Q = np.linalg.qr(_MIX[:len(eigenvalues), :len(eigenvalues)])[0]
+    return Q @ np.diag(eigenvalues) @ Q.T
+
+
+def _by_signs(values, tol):
+    """The reference's rule applied to any list of numbers (the diagonal, say)."""
+    return classify_stationary_point(np.diag(np.asarray(values, dtype=float)), tol)
+
+
+def _distinct_determinant_rule(H):
+    """The determinant rule's answer where no rule without a tolerance gives it, else None."""
+    found = _determinant_rule(H)
+    if np.linalg.det(H) == 0 or found == classify_stationary_point(H, 0.0):
+        return None
+    return found
+
+
+def _determinant_rule(H):
+    # the 2-variable test (det < 0 saddle, det > 0 min or max by H[0, 0]) used in n-D
+    d = np.linalg.det(H)
+    if d < 0:
+        return "saddle"
+    if d > 0:
+        return "minimum" if H[0, 0] > 0 else "maximum"
+    return "inconclusive"
+
+
+_CLASSIFY = Exercise(
+    id="07.classify_stationary_point",
+    title="What kind of stationary point?",
+    function="classify_stationary_point",
+    points=3,
+    reference=classify_stationary_point,
+    tests=[
+        Test("positive definite: a minimum", args=(np.array([[2.0, 0.5], [0.5, 1.0]]), 1e-8),
+             shows="H = [[2, 0.5], [0.5, 1]], tol = 1e-8"),
+        Test("negative definite: a maximum",
+             args=(np.array([[-2.0, -1.0], [-1.0, -2.0]]), 1e-8),
+             shows="H = [[-2, -1], [-1, -2]], tol = 1e-8"),
+        Test("positive diagonal, eigenvalues 4 and -2: a saddle",
+             args=(np.array([[1.0, 3.0], [3.0, 1.0]]), 1e-8),
+             shows="H = [[1, 3], [3, 1]], tol = 1e-8"),
+        Test("negative diagonal, eigenvalues 1 and -3: a saddle",
+             args=(np.array([[-1.0, 2.0], [2.0, -1.0]]), 1e-8),
+             shows="H = [[-1, 2], [2, -1]], tol = 1e-8"),
+        Test("eigenvalues -1, -2, 3 (determinant > 0): a saddle",
+             args=(_rotated(-1.0, -2.0, 3.0), 1e-8),
+             shows="H = Q diag(-1, -2, 3) Q.T for a rotation Q, tol = 1e-8"),
+        Test("eigenvalues -2, 0, 3: a zero does not hide a saddle",
+             args=(np.diag([-2.0, 0.0, 3.0]), 1e-8), shows="H = diag(-2, 0, 3), tol = 1e-8"),
+        Test("eigenvalues -1, -2 and 1e-12: zero within tol, inconclusive",
+             args=(np.diag([-1.0, -2.0, 1e-12]), 1e-8),
+             shows="H = diag(-1, -2, 1e-12), tol = 1e-8"),
+        Test("eigenvalues -2, -3 and -1e-10: zero within tol, inconclusive",
+             args=(_rotated(-2.0, -3.0, -1e-10), 1e-8),
+             shows="H = Q diag(-2, -3, -1e-10) Q.T for a rotation Q, tol = 1e-8"),
+        Test("all zero (a plateau): inconclusive", args=(np.zeros((3, 3)), 1e-8),
+             shows="H = np.zeros((3, 3)), tol = 1e-8"),
+    ],
+    mistakes=[
+        Mistake("return exactly one of the strings 'minimum', 'maximum', 'saddle', "
+                "'inconclusive'.",
+                lambda a, got: got not in _KINDS),
+        Mistake("minimum and maximum are swapped: eigenvalues > 0 mean the cost curves UP in "
+                "every direction, a minimum.",
+                lambda a, got: {"minimum": "maximum", "maximum": "minimum"}.get(
+                    classify_stationary_point(*a)) == got),
+        Mistake("the sign of the determinant is the product of the eigenvalues' signs: two "
+                "negative eigenvalues cancel in it. Look at the eigenvalues themselves.",
+                lambda a, got: got == _distinct_determinant_rule(a[0])),
+        Mistake("one eigenvalue > tol and one < -tol make a saddle, whatever zeros there are "
+                "besides: test for the saddle first.",
+                lambda a, got: got == "inconclusive"
+                and classify_stationary_point(*a) == "saddle"),
+        Mistake("an eigenvalue within tol of 0 (|lambda| <= tol) counts as zero, a flat "
+                "direction: then the test is inconclusive, unless other eigenvalues of both "
+                "signs make a saddle. Compare with tol, not with 0.",
+                lambda a, got: classify_stationary_point(*a) == "inconclusive"),
+        Mistake("that is what the diagonal of H says, but the diagonal gives the curvature "
+                "along the axes only: [[1, 3], [3, 1]] curves up along both axes and down "
+                "along (1, -1). Use the eigenvalues, np.linalg.eigvalsh(H).",
+                lambda a, got: got == _by_signs(np.diag(a[0]), a[1])),
+    ],
+    hint="eigenvalues = np.linalg.eigvalsh(H); if some are > tol and some < -tol: 'saddle'; "
+         "else if all are > tol: 'minimum'; else if all are < -tol: 'maximum'; "
+         "else: 'inconclusive'.",
+)
+
+EXERCISES = [_CONVEX, _HESSIAN, _CLASSIFY]

@@ -1,0 +1,307 @@
+"""Lesson 07 specs: each reference passes its own tests, each Mistake fires on the wrong
+answer it describes, the generic hints lead to answers that pass, the notebook's answers are
+the references, and the lesson's claims about Hessians hold."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gradkit.grading import check, plain
+from gradkit.grading.feedback import expected_value, run_test
+from gradkit.grading.lesson07 import (
+    EXERCISES,
+    _bumped,
+    _concave,
+    _cubic_grad,
+    _flat_bottom,
+    _one_min_nonconvex,
+    _rank_deficient,
+    _square,
+    classify_stationary_point,
+    hessian_fd,
+    is_convex_on_segment,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = {e.id: e for e in EXERCISES}
+
+
+def _outcomes(exercise_id, answer):
+    exercise = SPECS[exercise_id]
+    return [run_test(exercise, t, answer) for t in exercise.tests]
+
+
+def _hints(exercise_id, wrong):
+    """The hints of the failed public tests when ``wrong`` answers."""
+    failed = [o for o in _outcomes(exercise_id, wrong) if o.status == "fail"]
+    assert failed, "the wrong answer passed every test"
+    return {o.hint for o in failed}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_reference_passes_its_own_tests(exercise):
+    for test in exercise.tests:
+        assert run_test(exercise, test, exercise.reference).status == "pass", test.name
+        plain.encode(test.run(exercise.reference))  # returns plain data
+
+
+def test_expected_values_are_plain():
+    for exercise in EXERCISES:
+        for test in exercise.tests:
+            expected_value(exercise, test)
+
+
+# --- 07.is_convex_on_segment ---------------------------------------------------
+
+def test_convexity_references_say_what_the_test_names_claim():
+    assert is_convex_on_segment(_square, -1.0, 2.0, 10)
+    assert is_convex_on_segment(_flat_bottom, -3.0, 2.5, 20)
+    assert is_convex_on_segment(_flat_bottom, -0.8, 0.9, 10)
+    assert not is_convex_on_segment(_one_min_nonconvex, 0.5, 2.5, 20)
+    assert not is_convex_on_segment(_concave, 0.0, 1.0, 4)
+    assert not is_convex_on_segment(_bumped, 0.0, 1.0, 4)
+    assert is_convex_on_segment(_bumped, 0.0, 1.0, 2)  # the midpoint alone misses the bump
+    assert is_convex_on_segment(_rank_deficient, np.array([3.0, -1.0]), np.array([-2.0, 4.0]), 10)
+
+
+def test_one_minimum_function_has_a_single_stationary_point():
+    xs = np.linspace(-20, 20, 40000)  # even count: 0 is not on the grid
+    assert np.sum(np.diff(np.sign(2 * xs + 3 * np.sin(2 * xs))) != 0) == 1
+
+
+def _chord(f, a, b, n, reversed_=False, swapped=False, midpoint=False, strict=False):
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    ts = [0.5] if midpoint else np.linspace(0, 1, n + 1)
+    for t in ts:
+        chord = t * f(a) + (1 - t) * f(b) if swapped else (1 - t) * f(a) + t * f(b)
+        value = f((1 - t) * a + t * b)
+        bad = value < chord if reversed_ else (value >= chord if strict else value > chord + 1e-9)
+        if bad and not (strict and t in (0.0, 1.0) and not reversed_):
+            return False
+    return True
+
+
+@pytest.mark.parametrize("kw, words", [
+    ({"reversed_": True}, "inequality looks reversed"),
+    ({"swapped": True}, "chord's weights"),
+    ({"midpoint": True}, "not only the midpoint"),
+    ({"strict": True}, "equality is allowed"),
+])
+def test_convexity_mistakes_are_named(kw, words):
+    assert any(words in h for h in _hints("07.is_convex_on_segment",
+                                          lambda *a: _chord(*a, **kw)))
+
+
+# --- 07.hessian_fd -----------------------------------------------------------------
+
+def _fd(grad, theta, h, kind="central", symmetrize=True, divide=2.0):
+    theta = np.asarray(theta, dtype=float)
+    n = theta.size
+    H = np.empty((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = h
+        if kind == "forward":
+            H[:, j] = (grad(theta + e) - grad(theta)) / h
+        else:
+            H[:, j] = (grad(theta + e) - grad(theta - e)) / (divide * h)
+    return (H + H.T) / 2 if symmetrize else H
+
+
+def _in_place(grad, theta, h):
+    n = theta.size
+    H = np.empty((n, n))
+    for j in range(n):
+        theta[j] += h
+        g_plus = grad(theta)
+        theta[j] -= 2 * h
+        g_minus = grad(theta)  # and theta[j] is never put back
+        H[:, j] = (g_plus - g_minus) / (2 * h)
+    return (H + H.T) / 2
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (_in_place, "theta was changed"),
+    (lambda grad, theta, h: np.diag(_fd(grad, theta, h)), "full n x n matrix"),
+    (lambda grad, theta, h: _fd(grad, theta, h, divide=1.0), "twice too large"),
+    (lambda grad, theta, h: _fd(grad, theta, h, kind="forward"), "one-sided difference"),
+    (lambda grad, theta, h: _fd(grad, theta, h, kind="forward", symmetrize=False),
+     "one-sided difference"),
+    (lambda grad, theta, h: _fd(grad, theta, h, symmetrize=False), "not symmetric"),
+    (lambda grad, theta, h: _fd(grad, theta, h, symmetrize=False).T, "not symmetric"),
+])
+def test_hessian_mistakes_are_named(wrong, words):
+    hints = _hints("07.hessian_fd", wrong)
+    assert hints and all(words in h for h in hints), hints
+    assert words in check("07.hessian_fd", wrong).hint
+
+
+def test_hessian_reference_is_accurate_to_order_h_squared():
+    theta = np.array([1.0, 0.5])
+    x, y = theta
+    exact = np.array([[6 * x * y + np.exp(x) * y**2, 3 * x**2 + 2 * np.exp(x) * y],
+                      [3 * x**2 + 2 * np.exp(x) * y, 2 * np.exp(x)]])
+    errors = [np.abs(hessian_fd(_cubic_grad, theta, h) - exact).max() for h in (1e-1, 1e-2)]
+    assert 50 < errors[0] / errors[1] < 200  # h ten times smaller, error a hundred times
+    one_sided = np.abs(_fd(_cubic_grad, theta, 1e-2, kind="forward") - exact).max()
+    assert one_sided > 100 * errors[1]
+
+
+# --- 07.classify_stationary_point --------------------------------------------------
+
+def _eig_rule(H, tol, zero_first=False, use_diagonal=False, signs=("minimum", "maximum")):
+    values = np.diag(H) if use_diagonal else np.linalg.eigvalsh(H)
+    up, down = signs
+    if zero_first and np.any(np.abs(values) <= tol):
+        return "inconclusive"
+    if np.any(values > tol) and np.any(values < -tol):
+        return "saddle"
+    if np.all(values > tol):
+        return up
+    if np.all(values < -tol):
+        return down
+    return "inconclusive"
+
+
+def _determinant(H, tol):
+    d = np.linalg.det(H)
+    return "saddle" if d < 0 else ("minimum" if H[0, 0] > 0 else "maximum") if d > 0 else (
+        "inconclusive")
+
+
+@pytest.mark.parametrize("wrong, words", [
+    (lambda H, tol: {"minimum": "min", "maximum": "max"}.get(classify_stationary_point(H, tol),
+                                                           classify_stationary_point(H, tol)),
+     "exactly one of the strings"),
+    (lambda H, tol: _eig_rule(H, tol, signs=("maximum", "minimum")), "swapped"),
+    (lambda H, tol: _eig_rule(H, tol, zero_first=True), "test for the saddle first"),
+    (lambda H, tol: _eig_rule(H, 0.0), "Compare with tol, not with 0"),
+    (lambda H, tol: _eig_rule(H, tol, use_diagonal=True), "diagonal of H"),
+    (_determinant, "sign of the determinant"),
+])
+def test_classification_mistakes_are_named(wrong, words):
+    hints = _hints("07.classify_stationary_point", wrong)
+    assert any(words in h for h in hints), hints
+    assert words in check("07.classify_stationary_point", wrong).hint  # the hint shown
+
+
+# --- generic hints ---------------------------------------------------------------
+
+def _chord_as_the_hint_says(f, a, b, n):
+    for t in np.linspace(0, 1, n + 1):
+        chord = (1 - t) * f(a) + t * f(b)
+        if f((1 - t) * a + t * b) > chord + 1e-9 * max(1.0, abs(chord)):
+            return False
+    return True
+
+
+def _hessian_as_the_hint_says(grad, theta, h):
+    n = theta.size
+    H = np.zeros((n, n))
+    for j in range(n):
+        e = np.zeros(n)
+        e[j] = h
+        H[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * h)
+    return (H + H.T) / 2
+
+
+def _classify_as_the_hint_says(H, tol):
+    eigenvalues = np.linalg.eigvalsh(H)
+    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
+        return "saddle"
+    if np.all(eigenvalues > tol):
+        return "minimum"
+    if np.all(eigenvalues < -tol):
+        return "maximum"
+    return "inconclusive"
+
+
+@pytest.mark.parametrize("exercise_id, answer", [
+    ("07.is_convex_on_segment", _chord_as_the_hint_says),
+    ("07.hessian_fd", _hessian_as_the_hint_says),
+    ("07.classify_stationary_point", _classify_as_the_hint_says),
+])
+def test_the_generic_hint_describes_an_answer_that_passes(exercise_id, answer):
+    assert all(o.status == "pass" for o in _outcomes(exercise_id, answer))
+
+
+@pytest.mark.parametrize("exercise_id, wrong", [
+    ("07.is_convex_on_segment", lambda f, a, b, n: True),  # never looks inside the segment
+    ("07.hessian_fd", lambda grad, theta, h: np.eye(np.size(theta))),
+    ("07.classify_stationary_point", lambda H, tol: "saddle"),
+])
+def test_a_mistake_no_hint_names_gets_the_generic_hint(exercise_id, wrong):
+    assert SPECS[exercise_id].hint in _hints(exercise_id, wrong)
+
+
+# --- the notebook ------------------------------------------------------------------
+
+def _notebook_cell(name):
+    nb = json.loads((ROOT / "solutions" / "07_convexity.ipynb").read_text())
+    return next("".join(c["source"]) for c in nb["cells"]
+                if c["cell_type"] == "code" and f"def {name}(" in "".join(c["source"]))
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_the_notebook_answer_is_the_reference(exercise):
+    ns = {"np": np}
+    exec(_notebook_cell(exercise.function), ns)
+    for test in exercise.tests:
+        got = plain.decode(plain.encode(test.run(ns[exercise.function])))
+        assert plain.compare(got, expected_value(exercise, test), rtol=1e-12, atol=1e-15)[0], \
+            test.name
+
+
+def test_the_notebook_metadata_names_the_lesson():
+    nb = json.loads((ROOT / "solutions" / "07_convexity.ipynb").read_text())
+    six = json.loads((ROOT / "solutions" / "06_sgd.ipynb").read_text())
+    assert nb["metadata"]["gradkit"] == {"lesson": "07_convexity"}
+    assert nb["metadata"]["kernelspec"] == six["metadata"]["kernelspec"]
+
+
+# --- the lesson's claims -------------------------------------------------------------
+
+def _moons_grad(hidden, lambd=0.0):
+    import gradkit as gk
+    from gradkit import datasets, mlp
+
+    X, Y = datasets.moons(300, noise=0.25, seed=1)
+    spec = gk.dict_to_vector(mlp.init_params([2, 3, 1]))[1]
+
+    def grad(theta):
+        params = gk.vector_to_dict(theta, spec)
+        return gk.dict_to_vector(mlp.gradients(params, X, Y, hidden=hidden, lambd=lambd))[0]
+    return grad
+
+
+def test_zero_is_a_saddle_of_the_tanh_network():
+    grad = _moons_grad("tanh")
+    zero = np.zeros(13)
+    assert np.abs(grad(zero)).max() < 1e-15
+    H = hessian_fd(grad, zero, 1e-5)
+    eigenvalues = np.linalg.eigvalsh(H)
+    assert np.sum(eigenvalues < -0.3) == 3 and np.sum(eigenvalues > 0.3) == 3
+    assert classify_stationary_point(H, 1e-8) == "saddle"
+
+
+def test_separable_logistic_regression_is_strictly_convex_without_a_minimum():
+    import gradkit as gk
+    from gradkit import mlp, optim
+
+    X, Y = np.array([[-2.0, -1.0, 1.0, 2.0]]), np.array([[0.0, 0.0, 1.0, 1.0]])
+    params = {"W1": np.zeros((1, 1)), "b1": np.zeros((1, 1))}
+    spec = gk.dict_to_vector(params)[1]
+
+    def grad(theta):
+        return gk.dict_to_vector(mlp.gradients(gk.vector_to_dict(theta, spec), X, Y))[0]
+
+    weights, costs = [], []
+    for _ in range(3):
+        params, _ = optim.train(params, X, Y, method="gd", lr=1.0, epochs=300)
+        theta = gk.dict_to_vector(params)[0]
+        weights.append(params["W1"].item())
+        costs.append(mlp.cost(params, X, Y))
+        assert np.linalg.eigvalsh(hessian_fd(grad, theta, 1e-5)).min() > 0
+    assert weights[0] < weights[1] < weights[2] and costs[0] > costs[1] > costs[2] > 0
