@@ -5,8 +5,8 @@
 - ``06.minibatches`` — shuffle the columns with ``rng.permutation`` and cut
   them into mini-batches (the last one may be smaller).
 - ``06.sgd_step`` — one update ``theta - lr * grad`` per tensor, as a new dict.
-- ``06.is_convex_on_segment`` — the chord test of convexity at ``n + 1``
-  equally spaced points of a segment.
+
+The chord test of convexity, once exercise 6.4, is ``07.is_convex_on_segment``.
 """
 
 import copy
@@ -47,16 +47,6 @@ def minibatches(X, Y, batch_size, rng):
 
 def sgd_step(params, grads, lr):
     return {key: value - lr * grads[key] for key, value in params.items()}
-
-
-def is_convex_on_segment(f, a, b, n):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    fa, fb = f(a), f(b)
-    for t in np.linspace(0.0, 1.0, n + 1):
-        chord = (1 - t) * fa + t * fb
-        if f((1 - t) * a + t * b) > chord + 1e-9 * max(1.0, abs(chord)):
-            return False
-    return True
 
 
 def _logistic_data(m, n_x):
@@ -114,8 +104,9 @@ _LOGISTIC = Exercise(
         Mistake("the cost misses the (1 - y) log(1 - a) term of the cross-entropy.",
                 _half_entropy),
     ],
-    hint="With z = w X + b and a = sigmoid(z): cost = mean(-y log a - (1-y) log(1-a)), "
-         "dz = (a - y) / m, dw = dz X^T, db = sum of dz over the examples.",
+    hint="With z = w @ X + b: cost = np.mean(np.logaddexp(0, z) - Y * z) (the cross-entropy "
+         "-y log a - (1-y) log(1-a), written so that it stays finite for large |z|), "
+         "dz = (gk.nn.sigmoid(z) - Y) / m, dw = dz @ X.T, db = np.sum(dz, axis=1, keepdims=True).",
 )
 
 
@@ -235,80 +226,4 @@ _SGD_STEP = Exercise(
 )
 
 
-def _square(x):
-    return float(np.sum(np.asarray(x) ** 2))
-
-
-def _flat_bottom(x):
-    return float(max(0.0, abs(float(x)) - 1.0))
-
-
-def _one_min_nonconvex(x):
-    return float(x**2 + 3 * np.sin(x) ** 2)
-
-
-def _concave(x):
-    return float(-(x**2))
-
-
-def _rank_deficient(w):
-    # least squares with two identical features: a valley of minima along w1 + w2 = 2
-    w = np.asarray(w, dtype=float)
-    X = np.array([[1.0, 2.0, 3.0], [1.0, 2.0, 3.0]])
-    return float(np.mean((w @ X - 2.0 * X[0]) ** 2))
-
-
-def _bumped(x):
-    # convex x**2 plus a narrow bump at x = 0.25: the chord test fails at t = 1/4 only
-    return float(x**2 + np.exp(-200.0 * (x - 0.25) ** 2))
-
-
-_CONVEX = Exercise(
-    id="06.is_convex_on_segment",
-    title="The chord test of convexity",
-    function="is_convex_on_segment",
-    points=3,
-    reference=is_convex_on_segment,
-    tests=[
-        Test("x**2 on [-1, 2]: convex", args=(_square, -1.0, 2.0, 10),
-             shows="f(x) = x**2, a = -1, b = 2, n = 10"),
-        Test("max(0, |x| - 1) on [-3, 2.5]: convex", args=(_flat_bottom, -3.0, 2.5, 20),
-             shows="f(x) = max(0, |x| - 1), a = -3, b = 2.5, n = 20"),
-        Test("max(0, |x| - 1) on its flat bottom [-0.8, 0.9]: f equals its chord, convex",
-             args=(_flat_bottom, -0.8, 0.9, 10),
-             shows="f(x) = max(0, |x| - 1), a = -0.8, b = 0.9, n = 10"),
-        Test("x**2 + 3 sin(x)**2 on [0.5, 2.5]: not convex",
-             args=(_one_min_nonconvex, 0.5, 2.5, 20),
-             shows="f(x) = x**2 + 3 sin(x)**2, a = 0.5, b = 2.5, n = 20"),
-        Test("-x**2 on [0, 1]: not convex", args=(_concave, 0.0, 1.0, 4),
-             shows="f(x) = -x**2, a = 0, b = 1, n = 4"),
-        Test("x**2 plus a bump at 0.25, on [0, 1]: fails at t = 1/4, not at the midpoint",
-             args=(_bumped, 0.0, 1.0, 4),
-             shows="f(x) = x**2 + exp(-200 (x - 0.25)**2), a = 0, b = 1, n = 4"),
-        Test("least squares with a repeated feature, in 2-D: convex",
-             args=(_rank_deficient, np.array([3.0, -1.0]), np.array([-2.0, 4.0]), 10),
-             shows="f(w) = mean((w @ X - y)**2) with two equal rows in X, a = [3, -1], "
-                   "b = [-2, 4], n = 10"),
-    ],
-    mistakes=[
-        Mistake("-x**2 is concave, yet you said convex: the inequality looks reversed. f is "
-                "convex when f((1-t) a + t b) <= (1-t) f(a) + t f(b); a point ABOVE the chord "
-                "is a violation.",
-                lambda a, got: a[0] is _concave and got is True),
-        Mistake("on the flat bottom f equals its chord, and equality is allowed: the "
-                "definition says <=, not <. Use f(...) > chord + tolerance as the violation.",
-                lambda a, got: a[0] is _flat_bottom and a[1] > -1 and got is False),
-        Mistake("x**2 is convex but you said not: check the chord's weights. At the point "
-                "(1-t) a + t b the chord's height is (1-t) f(a) + t f(b), not t f(a) + "
-                "(1-t) f(b).",
-                lambda a, got: a[0] is _square and got is False),
-        Mistake("the bump at x = 0.25 sits above the chord at t = 1/4 only: test every "
-                "t = k/n for k = 0..n, not only the midpoint.",
-                lambda a, got: a[0] is _bumped and got is True),
-    ],
-    hint="For t in np.linspace(0, 1, n + 1), compare f((1 - t) * a + t * b) with "
-         "(1 - t) * f(a) + t * f(b) (plus a small tolerance); return False at the first "
-         "point above the chord, True if there is none. a and b may be arrays.",
-)
-
-EXERCISES = [_LOGISTIC, _MINIBATCHES, _SGD_STEP, _CONVEX]
+EXERCISES = [_LOGISTIC, _MINIBATCHES, _SGD_STEP]
