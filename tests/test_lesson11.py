@@ -134,3 +134,20 @@ def test_notebook_script_with_found_code_misses_the_target(found):
     found_acc = float(text.split("as found: test accuracy ")[1].split()[0])
     repaired_acc = float(text.split("repaired: test accuracy ")[1].split()[0])
     assert found_acc < L.TARGET_ACCURACY <= repaired_acc - 0.04
+
+
+def test_the_dropout_layer_alone_shows_the_keep_prob_bug_and_clears_the_repair(found):
+    import gradkit as gk
+
+    rng = np.random.default_rng(2)
+    D = rng.random((16, 40)) < 0.8
+    A = rng.standard_normal((16, 40))
+
+    def layer_check(backward_fn):
+        return gk.check_vjp(lambda v: v["A"] * D / 0.8,
+                            lambda v, dout: {"A": backward_fn(dout, D, 0.8)}, {"A": A})
+
+    as_found = layer_check(found["found_dropout_backward"])
+    assert as_found.verdict == "fail" and as_found.kinds() == ["scale"]
+    assert abs(as_found.findings[0].value - 0.8) < 1e-6
+    assert layer_check(L.dropout_backward).verdict == "pass"
