@@ -101,7 +101,7 @@ def test_values_not_containers_an_array_for_a_tuple_of_numbers_passes():
 def test_a_wrong_kind_of_value_says_what_to_return_without_a_maths_hint():
     result = check_exercise(_exercise(), lambda dZ, A_prev: {"dW": dZ @ A_prev.T})
     text = repr(result)
-    assert "expected a tuple of 2 values (dW, db), received a dict with keys dW" in text
+    assert "expected 2 values (dW, db) in a tuple or list, received a dict with keys dW" in text
     assert "hint" not in text and "see the notes below" in text
     # the same exercise still gives its maths hint for wrong numbers
     assert "hint: dW = dZ @ A_prev.T" in repr(
@@ -191,3 +191,15 @@ def test_lesson_04_gradients_are_named_by_their_keys():
     text = repr(check("04.model_gradients", renamed))
     assert "missing keys W1, W2, b1, b2; unexpected keys dW1" in text
     assert "hint: return a dict with the keys of params" in text
+
+
+def test_a_failed_test_never_shows_two_identical_summaries():
+    def both_over_m(dZ, A_prev):
+        dW, db = _grads(dZ, A_prev)
+        return dW / 10, db / 10
+
+    for outcome in check_exercise(_exercise(), both_over_m).outcomes:
+        assert outcome.expected == "(array (8, 12), array (8, 1))"
+        assert outcome.received == "differs: see the note"
+    passed = check_exercise(_exercise(), _grads).outcomes[0]
+    assert passed.received == passed.expected == "(array (8, 12), array (8, 1))"

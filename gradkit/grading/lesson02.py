@@ -287,7 +287,8 @@ _COMPLEX = Exercise(
         Mistake("that is a real finite difference; the complex step evaluates f once at "
                 "x + 1j * h and needs no subtraction: np.imag(f(x + 1j * h)) / h.",
                 lambda a, got: _close(got, forward_difference(a[0], a[1], _step(a)))),
-        Mistake("you took the real part; the derivative is in the imaginary part, "
+        Mistake("you took the real part (or the absolute value) of f(x + 1j * h); the "
+                "derivative is in the imaginary part, "
                 "np.imag(f(x + 1j * h)) / h.",
                 lambda a, got: _close(got, np.real(_at_complex_point(a)) / _step(a))),
     ],

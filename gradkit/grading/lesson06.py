@@ -74,6 +74,7 @@ _LOGISTIC = Exercise(
     function="logistic_cost_and_grad",
     points=3,
     reference=logistic_cost_and_grad,
+    returns=("cost", "dw", "db"),
     tests=[
         Test("2 features, 5 examples", args=_logistic_data(5, 2), seed=1,
              shows="w (1, 2), b (1, 1), X (2, 5), Y (1, 5) of 0/1, random (seed 1)"),
@@ -204,13 +205,14 @@ _SGD_STEP = Exercise(
     reference=sgd_step,
     tests=[
         Test("two-layer params, lr = 0.1, inputs left unchanged", args=_step_args,
-             call=_step_call, seed=4,
+             call=_step_call, seed=4, names=("W1", "W2", "b1", "b2", "params unchanged"),
              shows="params W1 (3, 2), b1 (3, 1), W2 (1, 3), b2 (1, 1); grads of the same "
                    "shapes; lr = 0.1 (returns the new W1, W2, b1, b2, and whether params is "
                    "unchanged)"),
         Test("one tensor, lr = 2", args=({"theta": np.array([1.0, -2.0])},
                                          {"theta": np.array([0.5, 0.25])}, 2.0),
-             call=_step_call, shows="params = {'theta': [1, -2]}, grads = {'theta': [.5, .25]}, "
+             call=_step_call, names=("theta", "params unchanged"),
+             shows="params = {'theta': [1, -2]}, grads = {'theta': [.5, .25]}, "
                                     "lr = 2"),
     ],
     mistakes=[

@@ -267,8 +267,8 @@ def mismatch(received, expected, rtol=1e-6, atol=1e-9, names=None, name=""):
         if not isinstance(received, list):
             listed = f" ({', '.join(names)})" if names and len(names) == len(expected) else ""
             return Mismatch(
-                f"{name + ': ' if name else ''}expected a tuple of {len(expected)} "
-                f"values{listed}, received {_describe(received)}", structural=True)
+                f"{name + ': ' if name else ''}expected {len(expected)} values{listed} "
+                f"in a tuple or list, received {_describe(received)}", structural=True)
         if len(received) != len(expected):
             return Mismatch(f"{name + ': ' if name else ''}expected {len(expected)} values, "
                             f"received {len(received)}", structural=True)
