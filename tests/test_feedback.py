@@ -203,3 +203,16 @@ def test_a_failed_test_never_shows_two_identical_summaries():
         assert outcome.received == "differs: see the note"
     passed = check_exercise(_exercise(), _grads).outcomes[0]
     assert passed.received == passed.expected == "(array (8, 12), array (8, 1))"
+
+
+def test_a_single_returned_array_is_named_too():
+    def relu_back(dA, Z):
+        dZ = dA * (Z > 0)
+        return dZ
+
+    assert _returned_names(relu_back) == ("dZ",)
+    ex = Exercise(id="99.relu_back", function="relu_back", points=1, reference=relu_back,
+                  tests=[Test("4 x 5", args=lambda rng: (rng.standard_normal((4, 5)),
+                                                         rng.standard_normal((4, 5))))])
+    text = repr(check_exercise(ex, lambda dA, Z: dA * (Z >= 0) * 2))
+    assert "dZ (4, 5): " in text and "worst dZ[" in text and "the array" not in text

@@ -192,6 +192,7 @@ _RELU = Exercise(
     function="relu_backward",
     points=2,
     reference=relu_backward,
+    returns=("dZ",),
     tests=[
         Test("dA and Z of shape (3, 4), mixed signs",
              args=lambda rng: (rng.standard_normal((3, 4)), rng.standard_normal((3, 4))),
@@ -274,6 +275,7 @@ _DELTA = Exercise(
     function="output_delta",
     points=2,
     reference=output_delta,
+    returns=("dZ_L",),
     tests=[
         Test("m = 6 random probabilities and labels", args=_delta_args,
              shows="AL of shape (1, 6) in (0.05, 0.95), Y of 0/1 labels"),

@@ -248,6 +248,8 @@ def mismatch(received, expected, rtol=1e-6, atol=1e-9, names=None, name=""):
     name : str
         The name of this value inside a larger one (used when recursing).
     """
+    if names and len(names) == 1 and not name and not isinstance(expected, list):
+        name = names[0]  # a function that returns one value, e.g. dx
     if isinstance(expected, dict):
         if not isinstance(received, dict):
             return Mismatch(f"expected {_describe(expected)}, received {_describe(received)}",

@@ -213,7 +213,8 @@ class Exercise:
 
 
 def _returned_names(function):
-    """The names in ``function``'s ``return a, b, c`` lines, if they all agree, else ()."""
+    """The names in ``function``'s ``return a, b, c`` (or ``return dx``) lines, if they all
+    agree, else ()."""
     try:
         tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
@@ -232,6 +233,8 @@ def _returned_names(function):
             value = node.value
             if isinstance(value, ast.Tuple) and all(isinstance(e, ast.Name) for e in value.elts):
                 found.add(tuple(e.id for e in value.elts))
+            elif isinstance(value, ast.Name):
+                found.add((value.id,))
             else:
                 return ()
         todo.extend(ast.iter_child_nodes(node))
