@@ -23,6 +23,7 @@ __all__ = ["Look", "joint_look", "second_look"]
 # a smooth cost's curvature or f's round-off could make them differ.
 KINK_GAP = 1e-3  # relative gap of the one-sided slopes
 JOINT_RTOL = 1e-3  # the joint move must reproduce a·v to this relative accuracy
+JOINT_MOVES = 2  # independent joint moves, each of which must reproduce a·v
 
 
 @dataclass
@@ -127,8 +128,10 @@ def joint_look(ctx, name, a, look, steps, rng):
     dout to every tied maximum passes entry by entry and fails here: raising
     all tied entries raises the maximum once, not once per entry.
 
-    Each entry moves by at most its half step divided by the number of entries
-    moved, so the joint move is a convex combination of single moves that were
+    Two such moves are made, with independent random weights: along one, the
+    excess of several wrong entries can cancel (dout of opposite signs), along
+    both only with probability near zero. Each entry moves by at most its half
+    step divided by the number of entries moved, so the joint move is a convex combination of single moves that were
     each seen to stay on their side: a kink near x (not at it), which a larger
     joint move could cross, is not crossed.
     """
@@ -136,15 +139,18 @@ def joint_look(ctx, name, a, look, steps, rng):
     count = int(idx.sum())
     if count < 2:
         return True, None, None, count
-    v = np.zeros(a.shape)
-    v[idx] = look.side[idx] * rng.uniform(1 / 3, 1, size=count) * steps[idx] / (2 * count)
-    f1 = ctx.ev.along({name: v}, 1.0)
-    f2 = ctx.ev.along({name: v}, 0.5)
-    slope = 4 * (f2 - ctx.f0) - (f1 - ctx.f0)  # the one-sided rate along v, O(|v|) removed
-    expected = float(np.sum(a * v))
-    noise = 10 * ctx.atol(1.0)  # a few roundings of f, as a change of f
-    ok = abs(slope - expected) <= JOINT_RTOL * (abs(slope) + abs(expected)) + noise
-    norm = float(np.linalg.norm(v))  # as rates along the unit direction
+    for _ in range(JOINT_MOVES):  # errors of opposite sign can cancel along one move, rarely two
+        v = np.zeros(a.shape)
+        v[idx] = look.side[idx] * rng.uniform(1 / 3, 1, size=count) * steps[idx] / (2 * count)
+        f1 = ctx.ev.along({name: v}, 1.0)
+        f2 = ctx.ev.along({name: v}, 0.5)
+        slope = 4 * (f2 - ctx.f0) - (f1 - ctx.f0)  # the one-sided rate along v, O(|v|) removed
+        expected = float(np.sum(a * v))
+        noise = 10 * ctx.atol(1.0)  # a few roundings of f, as a change of f
+        ok = abs(slope - expected) <= JOINT_RTOL * (abs(slope) + abs(expected)) + noise
+        norm = float(np.linalg.norm(v))  # as rates along the unit direction
+        if not ok:
+            break
     return bool(ok), slope / norm, expected / norm, count
 
 

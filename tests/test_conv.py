@@ -254,3 +254,23 @@ def test_a_complex_step_through_the_forward_gives_the_backward(rng):
 def test_the_docstring_examples_run():
     result = doctest.testmod(conv, extraglobs={"np": np})
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_every_tie_max_pool_backward_fails_even_where_one_joint_move_would_cancel(monkeypatch):
+    import gradkit as gk
+    from gradkit import conv, kinks
+
+    def every_tie_backward(dout, cache):
+        x, _, pool, stride = cache
+        dx = np.zeros_like(x, dtype=float)
+        for n, c, i, j in np.ndindex(dout.shape):
+            win = x[n, c, i * stride:i * stride + pool, j * stride:j * stride + pool]
+            dx[n, c, i * stride:i * stride + pool, j * stride:j * stride + pool] += (
+                (win == win.max()) * dout[n, c, i, j])
+        return (dx,)
+
+    # on this integer image, the excess of the tied windows nearly cancels along the first move
+    x = np.random.default_rng(3).integers(0, 4, size=(2, 3, 4, 4)).astype(float)
+    assert gk.check_layer(conv.max_pool_forward, every_tie_backward, x).verdict == "fail"
+    monkeypatch.setattr(kinks, "JOINT_MOVES", 1)
+    assert gk.check_layer(conv.max_pool_forward, every_tie_backward, x).verdict == "pass"
