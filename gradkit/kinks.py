@@ -131,9 +131,10 @@ def joint_look(ctx, name, a, look, steps, rng):
     Two such moves are made, with independent random weights: along one, the
     excess of several wrong entries can cancel (dout of opposite signs), along
     both only with probability near zero. Each entry moves by at most its half
-    step divided by the number of entries moved, so the joint move is a convex combination of single moves that were
-    each seen to stay on their side: a kink near x (not at it), which a larger
-    joint move could cross, is not crossed.
+    step divided by the number of entries moved, so the joint move is a convex
+    combination of single moves that were each seen to stay on their side: a
+    kink near x (not at it), which a larger joint move could cross, is not
+    crossed.
     """
     idx = look.side != 0
     count = int(idx.sum())
