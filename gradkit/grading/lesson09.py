@@ -1,0 +1,673 @@
+"""Exercise specs of lesson 09, what a gradient check cannot see
+(``solutions/09_what_checks_miss.ipynb``).
+
+- ``09.loss_at_init_ok`` — ``(expected, ok)``: ``expected = log k`` and
+  ``ok = |cost - log k| <= rtol * log k``.
+- ``09.overfits_tiny_batch`` — ``(first, last, ok)`` of the costs ``train_fn`` returns on the
+  first ``m`` examples, ``ok = last <= ratio * first``.
+- ``09.per_layer_grad_norms`` — ``{name: Frobenius norm of grads[name]}``.
+- ``09.which_check`` — ``{letter: check}`` naming, for each set-up of :data:`MYSTERIES`, a
+  check of :data:`CHECKS` that flags it. It is graded by what the named check prints on
+  that set-up (:func:`evidence`): the expected value reads "flags it", so the feedback
+  never shows which check the reference names.
+- ``09.repaired_init`` — an initialization that breaks the symmetry of a constant one:
+  graded by the sanity checks it must pass, not by its values.
+
+A training set-up is a :class:`SetUp`: a ``[2, 16, 16, 1]`` ReLU network with a sigmoid
+output trained by batch gradient descent, written out in numpy, in which each field can
+switch on one bug that sits in the cost *and* in its gradient (or outside both), so that a
+gradient check passes. The healthy set-up equals :func:`gradkit.mlp.cost_and_gradients`.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+import gradkit as gk
+from gradkit import nn
+from gradkit.grading import plain
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = ["CHECKS", "EXERCISES", "MYSTERIES", "SetUp", "evidence", "grad_norm_flags",
+           "l2_raises_cost", "lesson_data"]
+
+LAYER_DIMS = (2, 16, 16, 1)
+OUTPUT_SCALE = 0.1
+"""The last W starts this much smaller than He's scale, so the first predictions are near 1/2."""
+
+
+def lesson_data():
+    """The lesson's moons: ``X_train (2, 300), Y_train (1, 300), X_test (2, 100), Y_test``."""
+    X, Y = gk.datasets.moons(400, noise=0.2, seed=0)
+    return gk.datasets.train_test_split(X, Y, test_size=0.25, seed=0)
+
+
+@dataclass(frozen=True)
+class SetUp:
+    """A training set-up: init, cost and gradients, gradient descent; one field, one bug.
+
+    Parameters
+    ----------
+    name : str
+    change : str
+        The line of code that differs from the healthy set-up.
+    loss : {"cross_entropy", "mse", "positives_only"}
+        Mean binary cross-entropy of ``sigmoid(Z_L)``; half the mean squared error of the
+        probabilities; or ``-mean(Y log A)``, cross-entropy without its ``(1 - Y)`` term.
+    activation : bool
+        False: the hidden layers forget their ReLU (``A = Z``), in the forward and the
+        backward pass.
+    bias : bool
+        False: ``Z = W @ A_prev`` (no ``+ b``), and ``db = 0``, the true gradient of that.
+    l2 : float
+        Sign of the L2 term in the cost and in the gradient: 1, 0 (lambd never used), -1.
+    weights : {"he", "constant", "zero"}
+        He weights (the last layer times :data:`OUTPUT_SCALE`), every weight 0.1, or zeros.
+    bias_init : float
+        Starting value of the hidden layers' biases.
+    update : {"gd", "lost"}
+        ``"lost"``: the update rebinds a loop variable and never reaches ``params``.
+    init_fn : callable, optional
+        ``init_fn(layer_dims, seed) -> params`` replaces ``weights`` and ``bias_init``.
+    """
+
+    name: str = "healthy"
+    change: str = ""
+    loss: str = "cross_entropy"
+    activation: bool = True
+    bias: bool = True
+    l2: float = 1.0
+    weights: str = "he"
+    bias_init: float = 0.0
+    update: str = "gd"
+    init_fn: Callable | None = None
+    layer_dims: tuple = LAYER_DIMS
+
+    def __str__(self):
+        return f"{self.name}: {self.change}" if self.change else self.name
+
+    def init_params(self, seed=0):
+        """Starting parameters ``W_l (n_l, n_{l-1})``, ``b_l (n_l, 1)``, drawn with ``seed``."""
+        if self.init_fn is not None:
+            return self.init_fn(list(self.layer_dims), seed)
+        params = gk.mlp.init_params(list(self.layer_dims), seed=seed)
+        L = len(self.layer_dims) - 1
+        params[f"W{L}"] *= OUTPUT_SCALE
+        for l in range(1, L + 1):
+            if self.weights == "constant":
+                params[f"W{l}"] = np.full_like(params[f"W{l}"], 0.1)
+            elif self.weights == "zero":
+                params[f"W{l}"] = np.zeros_like(params[f"W{l}"])
+            if l < L:
+                params[f"b{l}"] = np.full_like(params[f"b{l}"], self.bias_init)
+        return params
+
+    def _forward(self, params, X):
+        L = len(params) // 2
+        A, cache = X, []
+        for l in range(1, L + 1):
+            Z = params[f"W{l}"] @ A + (params[f"b{l}"] if self.bias else 0.0)
+            cache.append((A, Z))
+            if l < L:
+                A = np.maximum(Z, 0.0) if self.activation else Z
+        return Z, cache
+
+    def cost_and_gradients(self, params, X, Y, lambd=0.0):
+        """``(cost, grads)``: data loss + ``l2 * lambd/(2m) sum ||W||^2`` and its gradient."""
+        ZL, cache = self._forward(params, X)
+        m = X.shape[1]
+        A = nn.sigmoid(ZL)
+        if self.loss == "cross_entropy":
+            J = float(np.sum(np.logaddexp(0.0, ZL) - Y * ZL)) / m
+            dZ = (A - Y) / m
+        elif self.loss == "mse":
+            J = float(np.sum((A - Y) ** 2)) / (2 * m)
+            dZ = (A - Y) * A * (1 - A) / m  # through the sigmoid: dA/dZ = A(1 - A)
+        else:  # -mean(Y log A), with log A = -softplus(-Z)
+            J = float(np.sum(Y * np.logaddexp(0.0, -ZL))) / m
+            dZ = -Y * (1 - A) / m
+        L = len(params) // 2
+        J += self.l2 * lambd / (2 * m) * sum(float(np.sum(params[f"W{l}"] ** 2))
+                                             for l in range(1, L + 1))
+        grads = {}
+        for l in range(L, 0, -1):
+            A_prev, _ = cache[l - 1]
+            W = params[f"W{l}"]
+            grads[f"W{l}"] = dZ @ A_prev.T + self.l2 * lambd / m * W
+            grads[f"b{l}"] = (dZ.sum(axis=1, keepdims=True) if self.bias
+                              else np.zeros_like(params[f"b{l}"]))
+            if l > 1:
+                dA = W.T @ dZ
+                dZ = dA * (cache[l - 2][1] > 0) if self.activation else dA
+        return J, {key: grads[key] for key in params}
+
+    def cost(self, params, X, Y, lambd=0.0):
+        """The scalar cost of :meth:`cost_and_gradients`."""
+        return self.cost_and_gradients(params, X, Y, lambd)[0]
+
+    def gradients(self, params, X, Y, lambd=0.0):
+        """The gradients of :meth:`cost_and_gradients`, keys and shapes of ``params``."""
+        return self.cost_and_gradients(params, X, Y, lambd)[1]
+
+    def train(self, X, Y, *, lambd=0.0, lr=1.0, epochs=500, seed=0, params=None):
+        """Batch gradient descent from ``init_params(seed)`` (or ``params``).
+
+        Returns
+        -------
+        params : dict
+        costs : ndarray of shape (epochs,)
+            The cost before each update.
+        """
+        params = self.init_params(seed) if params is None else {
+            key: value.copy() for key, value in params.items()}
+        costs = np.empty(epochs)
+        for epoch in range(epochs):
+            costs[epoch], grads = self.cost_and_gradients(params, X, Y, lambd)
+            if self.update == "lost":
+                for key, value in params.items():
+                    value = value - lr * grads[key]  # rebinds the name; params is unchanged
+            else:
+                params = {key: value - lr * grads[key] for key, value in params.items()}
+        return params, costs
+
+    def predict(self, params, X):
+        """0/1 predictions of shape ``(1, m)``: ``sigmoid(Z_L) > 0.5``, i.e. ``Z_L > 0``."""
+        return (self._forward(params, X)[0] > 0).astype(float)
+
+    def accuracy(self, params, X, Y):
+        """Fraction of correct predictions."""
+        return float(np.mean(self.predict(params, X) == Y))
+
+
+# ---- the lesson's sanity checks (references) -------------------------------------------
+
+def loss_at_init_ok(cost, k, rtol=0.1):
+    expected = float(np.log(k))
+    ok = bool(abs(cost - expected) <= rtol * expected)
+    return expected, ok
+
+
+def overfits_tiny_batch(train_fn, X, Y, m=10, ratio=0.01):
+    costs = np.asarray(train_fn(X[:, :m], Y[:, :m]), dtype=float)
+    first, last = float(costs[0]), float(costs[-1])
+    ok = bool(last <= ratio * first)
+    return first, last, ok
+
+
+def per_layer_grad_norms(grads):
+    return {name: float(np.linalg.norm(g)) for name, g in grads.items()}
+
+
+def l2_raises_cost(cost_fn, params, lambd=1.0):
+    """``(rise, ok)``: ``cost_fn(params, lambd) - cost_fn(params, 0)``, which must be > 0."""
+    rise = float(cost_fn(params, lambd) - cost_fn(params, 0.0))
+    return rise, rise > 0
+
+
+def grad_norm_flags(grads, norms):
+    """What the per-layer norms show: tensors with no gradient, ``W`` with identical rows.
+
+    ``norms`` is ``{name: norm}`` of ``grads``. A tensor is flagged as zero when its norm is
+    below ``1e-10`` times the largest; a ``W`` whose rows (one per unit) are all equal, to
+    ``1e-9`` of its norm, says its units get the same update.
+    """
+    largest = max(norms.values())
+    flags = []
+    for name, g in grads.items():
+        g = np.asarray(g)
+        if norms[name] <= 1e-10 * largest:
+            flags.append(f"{name} zero")
+        elif name.startswith("W") and g.shape[0] > 1 and (
+                np.abs(g - g[:1]).max() <= 1e-9 * norms[name]):
+            flags.append(f"{name} identical rows")
+    return flags
+
+
+def which_check():
+    return {"A": "overfit_tiny_batch", "B": "l2_raises_cost", "C": "loss_at_init",
+            "D": "grad_norms"}
+
+
+def repaired_init(layer_dims, seed):
+    params = gk.mlp.init_params(list(layer_dims), seed=seed)
+    params[f"W{len(layer_dims) - 1}"] *= OUTPUT_SCALE
+    return params
+
+
+# ---- Exercise 9.4: the mystery set-ups and the evidence of each check ------------------------
+
+CHECKS = ("gradient_check", "loss_at_init", "overfit_tiny_batch", "l2_raises_cost",
+          "grad_norms")
+"""The checks a student can name; the gradient check passes every mystery set-up."""
+
+MYSTERIES = {
+    "A": SetUp("A", "for key, value in params.items(): value = value - lr * grads[key]",
+               update="lost"),
+    "B": SetUp("B", "cost = data + ... - lambd/(2m) * sum ||W||^2;  dW = ... - lambd/m * W",
+               l2=-1.0),
+    "C": SetUp("C", "cost = -np.mean(Y * np.log(A))  (and its gradient dZ = -Y(1 - A)/m)",
+               loss="positives_only"),
+    "D": SetUp("D", "Z = W @ A_prev  (no + b; and db = 0, the gradient of that)", bias=False),
+}
+"""Four broken set-ups, each with the one line that differs from the healthy one."""
+
+
+def evidence(check, setup):
+    """``(flagged, text)``: what ``check`` (one of :data:`CHECKS`) shows on ``setup``.
+
+    Every check runs on :func:`lesson_data`'s training set, at ``setup.init_params(0)``.
+    """
+    X, Y, _, _ = lesson_data()
+    params = setup.init_params(0)
+    if check == "gradient_check":
+        report = gk.check_gradients(lambda p: setup.cost(p, X, Y), params,
+                                    setup.gradients(params, X, Y))
+        return not report.passed, f"{report.verdict}, error {report.relative_error:.0e}"
+    if check == "loss_at_init":
+        expected, ok = loss_at_init_ok(setup.cost(params, X, Y), 2)
+        return not ok, f"{setup.cost(params, X, Y):.3f}, log 2 = {expected:.3f}"
+    if check == "overfit_tiny_batch":
+        first, last, ok = overfits_tiny_batch(lambda Xs, Ys: setup.train(Xs, Ys)[1], X, Y)
+        return not ok, f"cost {first:.3f} -> {last:.2g}"
+    if check == "l2_raises_cost":
+        rise, ok = l2_raises_cost(lambda p, lambd: setup.cost(p, X, Y, lambd), params)
+        return not ok, f"rises by {rise:+.3f}"
+    grads = setup.gradients(params, X, Y)
+    flags = grad_norm_flags(grads, per_layer_grad_norms(grads))
+    return bool(flags), ", ".join(flags) if flags else "no zero tensor, no equal rows"
+
+
+def _verdict(fn, letter):
+    answer = fn()
+    if not isinstance(answer, dict):
+        return f"which_check() returned a {type(answer).__name__}, not a dict"
+    if letter not in answer:
+        return f"no check named for set-up {letter}"
+    check = answer[letter]
+    if check not in CHECKS:
+        return f"{str(check)[:20]!r} is not one of CHECKS"
+    flagged, text = evidence(check, MYSTERIES[letter])
+    return "flags it" if flagged else f"{check} passes it: {text}"
+
+
+def _chose(check):
+    return lambda a, got: isinstance(got, str) and got.startswith(f"{check} passes it")
+
+
+_WHICH = Exercise(
+    id="09.which_check",
+    title="Which check catches it?",
+    function="which_check",
+    points=3,
+    reference=which_check,
+    tests=[Test(f"set-up {letter}", args=(letter,), call=_verdict,
+                shows=f"which_check()[{letter!r}], run on set-up {letter}")
+           for letter in MYSTERIES],
+    mistakes=[
+        Mistake("return a dict with one entry per set-up, {'A': ..., 'B': ..., 'C': ..., "
+                "'D': ...}, each value a string.",
+                lambda a, got: isinstance(got, str) and (
+                    got.startswith("which_check() returned") or got.startswith("no check"))),
+        Mistake("name each check by one of the strings in CHECKS, spelled exactly.",
+                lambda a, got: isinstance(got, str) and got.endswith("is not one of CHECKS")),
+        Mistake("the gradient check passes every one of these set-ups (the cell above the "
+                "exercise shows it): a pass says only that the cost and its gradient agree. "
+                "Name a check that prints something a healthy set-up does not.",
+                _chose("gradient_check")),
+        Mistake("run `run_check('loss_at_init', ...)` on this set-up: what does it print? Its "
+                "loss at initialization is near log 2, as a healthy net's is, so whatever is "
+                "wrong does not show in the starting cost.",
+                _chose("loss_at_init")),
+        Mistake("run `run_check('overfit_tiny_batch', ...)` on this set-up: what does it print? "
+                "Its cost falls to under 1% of where it started, as a healthy net's does, so "
+                "this set-up can still fit 10 points.",
+                _chose("overfit_tiny_batch")),
+        Mistake("run `run_check('l2_raises_cost', ...)` on this set-up: what does it print? "
+                "The cost rises with lambd, as it should, so its L2 term points the right way.",
+                _chose("l2_raises_cost")),
+        Mistake("run `run_check('grad_norms', ...)` on this set-up: what does it print? Every "
+                "tensor gets a gradient and no W has identical rows, so nothing in it is dead "
+                "or symmetric.",
+                _chose("grad_norms")),
+    ],
+    hint="For each set-up, run the checks with run_check and name one whose result differs "
+         "from what the healthy set-up prints; a check that passes a set-up does not catch it.",
+)
+
+
+# ---- Exercise 9.1 ----------------------------------------------------------------------
+
+def _if_wrong(reference, mistakes):
+    """Each mistake matches only an answer that differs from ``reference`` on that test."""
+    def guard(when):
+        def guarded(a, got):
+            want = plain.decode(plain.encode(reference(*a)))
+            return not plain.compare(got, want)[0] and when(a, got)
+        return guarded
+    return [Mistake(m.hint, guard(m.when)) for m in mistakes]
+
+
+def _close(a, b, rtol=1e-9):
+    return bool(np.isclose(float(a), float(b), rtol=rtol, atol=1e-12))
+
+
+def _returned(got, expected, ok):
+    return len(got) == 2 and _close(got[0], expected) and got[1] == ok
+
+
+def _with_expected(e):
+    """A mistake that used ``e(k)`` instead of log k, judged with the right tolerance rule."""
+    return lambda a, got: _returned(got, e(a[1]), bool(
+        abs(a[0] - e(a[1])) <= (a[2] if len(a) > 2 else 0.1) * abs(e(a[1]))))
+
+
+_LOSS_AT_INIT = Exercise(
+    id="09.loss_at_init_ok",
+    title="Loss at initialization",
+    function="loss_at_init_ok",
+    points=1,
+    reference=loss_at_init_ok,
+    returns=("expected", "ok"),
+    tests=[
+        Test("a healthy binary net: 0.681, k = 2", args=(0.681, 2),
+             shows="cost = 0.681, k = 2"),
+        Test("softmax over 10 classes: 2.31, k = 10", args=(2.31, 10),
+             shows="cost = 2.31, k = 10"),
+        Test("what MSE gives at init: 0.122, k = 2", args=(0.122, 2),
+             shows="cost = 0.122, k = 2"),
+        Test("27% too high: 1.40, k = 3", args=(1.40, 3), shows="cost = 1.40, k = 3"),
+        Test("100 classes, 8% off, rtol = 0.1: 4.98, k = 100", args=(4.98, 100, 0.1),
+             shows="cost = 4.98, k = 100, rtol = 0.1"),
+        Test("a tighter rtol = 0.01: 0.71, k = 2", args=(0.71, 2, 0.01),
+             shows="cost = 0.71, k = 2, rtol = 0.01"),
+    ],
+    mistakes=_if_wrong(loss_at_init_ok, [
+        Mistake("return two values, (expected, ok).",
+                lambda a, got: not isinstance(got, list) or len(got) != 2),
+        Mistake("use the natural logarithm, np.log: cross-entropy is measured in nats, and "
+                "log10 (or log2) gives another number.",
+                lambda a, got: _with_expected(np.log10)(a, got) or _with_expected(np.log2)(
+                    a, got)),
+        Mistake("a net that knows nothing gives each class probability 1/k; the loss is minus "
+                "the log of that, log k, not 1/k itself.",
+                _with_expected(lambda k: 1.0 / k)),
+        Mistake("the loss is -log(1/k) = log k, a positive number; yours has the sign of "
+                "log(1/k).",
+                _with_expected(lambda k: -np.log(k))),
+        Mistake("rtol is relative: compare |cost - log k| with rtol * log k, not with rtol "
+                "itself (log 100 = 4.6, and 8% of it is 0.37).",
+                lambda a, got: _returned(got, np.log(a[1]), bool(
+                    abs(a[0] - np.log(a[1])) <= (a[2] if len(a) > 2 else 0.1)))),
+        Mistake("use the rtol you are given (default 0.1).",
+                lambda a, got: len(a) > 2 and _returned(got, np.log(a[1]), loss_at_init_ok(
+                    a[0], a[1])[1])),
+        Mistake("ok is True when the cost is close to log k, False when it is far; yours is "
+                "the opposite.",
+                lambda a, got: _returned(got, np.log(a[1]), not loss_at_init_ok(*a)[1])),
+    ]),
+    hint="expected = np.log(k); ok is whether |cost - expected| <= rtol * expected.",
+)
+
+
+# ---- Exercise 9.2 ----------------------------------------------------------------------
+
+def _healthy_curve(Xs, Ys):
+    return SetUp().train(Xs, Ys)[1]
+
+
+def _dead_curve(Xs, Ys):
+    return SetUp(bias_init=-5.0).train(Xs, Ys)[1]
+
+
+def _dip_then_rise(Xs, Ys):
+    # a run that diverges after a good start: the last cost counts, not the best one
+    return np.array([0.7, 0.2, 0.004, 0.3, 0.45])
+
+
+def _summed_curve(Xs, Ys):
+    # a cost summed over 300 examples: 208 at the start, 1.3 at the end, fitted to 0.6%
+    return np.array([208.0, 50.0, 1.3])
+
+
+def _depends_on_columns(Xs, Ys):
+    # the final cost says which examples were passed: the first m of the tests' X give 0.0021
+    return [0.69, 0.69 * 0.003 * (1.0 + float(np.sum(Xs[0] ** 2)))]
+
+
+def _tiny_args(m_data, seed):
+    def args(rng):
+        X, Y = gk.datasets.moons(m_data, seed=seed)
+        return X, Y
+    return args
+
+
+def _columns_args(rng):
+    X = np.zeros((2, 30))
+    X[0, 10:] = 3.0  # the first 10 examples are at the origin, the others far from it
+    Y = (rng.random((1, 30)) < 0.5).astype(float)
+    return _depends_on_columns, X, Y, 10, 0.01
+
+
+def _overfit_with(how, a):
+    """What a wrong variant ``how`` returns on the test's inputs."""
+    fn, X, Y = a[:3]
+    m = a[3] if len(a) > 3 else 10
+    ratio = a[4] if len(a) > 4 else 0.01
+    cols = {"all": slice(None), "last": slice(-m, None)}.get(how, slice(0, m))
+    costs = np.asarray(fn(X[:, cols], Y[:, cols]), dtype=float)
+    first, last = float(costs[0]), float(costs[-1])
+    if how == "min":
+        last = float(costs.min())
+    if how == "absolute":
+        return first, last, bool(last <= ratio)
+    return first, last, bool(last <= ratio * first)
+
+
+def _overfit_mistake(how):
+    def when(a, got):
+        want = _overfit_with(how, a)
+        return (len(got) == 3 and all(_close(g, w, 1e-6) for g, w in zip(got[:2], want[:2]))
+                and got[2] == want[2])
+    return when
+
+
+_OVERFIT = Exercise(
+    id="09.overfits_tiny_batch",
+    title="Overfit a tiny batch",
+    function="overfits_tiny_batch",
+    points=2,
+    reference=overfits_tiny_batch,
+    returns=("first", "last", "ok"),
+    tests=[
+        Test("a healthy net on 10 of 40 moons", args=lambda rng: (
+            _healthy_curve, *gk.datasets.moons(40, seed=5)),
+            shows="train_fn = the healthy set-up's training, X, Y = moons(40, seed=5)"),
+        Test("a net whose units are all dead", args=lambda rng: (
+            _dead_curve, *gk.datasets.moons(40, seed=5)),
+            shows="train_fn = training with hidden biases -5, X, Y = moons(40, seed=5)"),
+        Test("a run that dips, then diverges", args=lambda rng: (
+            _dip_then_rise, *gk.datasets.moons(20, seed=6)),
+            shows="train_fn returns [0.7, 0.2, 0.004, 0.3, 0.45]"),
+        Test("which examples reach train_fn (m = 10)", args=_columns_args,
+             shows="train_fn's last cost grows with the examples it gets; X (2, 30), m = 10, "
+                   "ratio = 0.01"),
+        Test("a cost of another scale: 208 -> 1.3", args=lambda rng: (
+            _summed_curve, *gk.datasets.moons(20, seed=6)),
+            shows="train_fn returns [208.0, 50.0, 1.3]"),
+        Test("a larger ratio = 0.7, m = 5", args=lambda rng: (
+            _dip_then_rise, *gk.datasets.moons(20, seed=6), 5, 0.7),
+            shows="train_fn returns [0.7, 0.2, 0.004, 0.3, 0.45], m = 5, ratio = 0.7"),
+    ],
+    mistakes=_if_wrong(overfits_tiny_batch, [
+        Mistake("return three values, (first, last, ok).",
+                lambda a, got: not isinstance(got, list) or len(got) != 3),
+        Mistake("train on the first m examples only, X[:, :m] and Y[:, :m]: a tiny batch is "
+                "what any correct net can memorize; the whole set is not.",
+                _overfit_mistake("all")),
+        Mistake("take the first m examples, X[:, :m], not the last ones.",
+                _overfit_mistake("last")),
+        Mistake("judge the last cost of the run, costs[-1], not its smallest: a run that "
+                "dips and then diverges has not fitted the batch.",
+                _overfit_mistake("min")),
+        Mistake("ratio is relative to the starting cost: ok is last <= ratio * first, so that "
+                "the test works for any loss's scale.",
+                _overfit_mistake("absolute")),
+        Mistake("use the m and the ratio you are given (defaults 10 and 0.01).",
+                lambda a, got: len(a) > 3 and len(got) == 3
+                and got[2] == _overfit_with("", a[:3])[2] != _overfit_with("", a)[2]),
+        Mistake("return (first, last, ok) in this order, first = costs[0].",
+                lambda a, got: len(got) == 3 and _close(got[0], _overfit_with("", a)[1], 1e-6)
+                and _close(got[1], _overfit_with("", a)[0], 1e-6)),
+    ]),
+    hint="costs = train_fn(X[:, :m], Y[:, :m]); first and last are its first and last "
+         "entries, and ok says whether last <= ratio * first.",
+)
+
+
+# ---- Exercise 9.3 ----------------------------------------------------------------------
+
+def _grads_args(shapes, zero=()):
+    def args(rng):
+        return ({name: (np.zeros(shape) if name in zero else rng.standard_normal(shape))
+                 for name, shape in shapes.items()},)
+    return args
+
+
+def _norms_like(f):
+    return lambda a, got: isinstance(got, dict) and set(got) == set(a[0]) and all(
+        _close(got[k], f(np.asarray(v)), 1e-6) for k, v in a[0].items())
+
+
+_NORMS = Exercise(
+    id="09.per_layer_grad_norms",
+    title="Gradient norms per layer",
+    function="per_layer_grad_norms",
+    points=1,
+    reference=per_layer_grad_norms,
+    tests=[
+        Test("a 2-layer net's gradients", args=_grads_args(
+            {"W1": (4, 2), "b1": (4, 1), "W2": (1, 4), "b2": (1, 1)}),
+            shows="grads = {'W1': (4, 2), 'b1': (4, 1), 'W2': (1, 4), 'b2': (1, 1)}, random"),
+        Test("a dead first layer: W1 and b1 zero", args=_grads_args(
+            {"W1": (3, 2), "b1": (3, 1), "W2": (1, 3), "b2": (1, 1)}, zero=("W1", "b1")),
+            shows="grads with W1 (3, 2) and b1 (3, 1) all zeros", seed=1),
+        Test("3 layers, other names", args=_grads_args(
+            {"W1": (5, 3), "b1": (5, 1), "W2": (4, 5), "b2": (4, 1), "W3": (2, 4),
+             "b3": (2, 1)}), shows="grads of a [3, 5, 4, 2] net, random", seed=2),
+    ],
+    mistakes=_if_wrong(per_layer_grad_norms, [
+        Mistake("return a dict {name: norm} with one entry for every key of grads, the biases "
+                "too: a dead layer shows in its b as much as in its W.",
+                lambda a, got: not isinstance(got, dict) or set(got) != set(a[0])),
+        Mistake("that is the squared norm: take the square root, np.linalg.norm(g).",
+                _norms_like(lambda g: np.sum(g ** 2))),
+        Mistake("the norm is sqrt(sum of squares) of all entries, not the largest |entry|.",
+                _norms_like(lambda g: np.abs(g).max())),
+        Mistake("don't divide by the number of entries: the norm of the whole tensor, "
+                "np.linalg.norm(g), is what the lesson compares.",
+                _norms_like(lambda g: np.linalg.norm(g) / np.sqrt(g.size))),
+        Mistake("the norm of a matrix here is the Frobenius norm, np.linalg.norm(g) with no "
+                "ord: ord=2 gives its largest singular value.",
+                _norms_like(lambda g: np.linalg.norm(g, 2))),
+    ]),
+    hint="For each name in grads, the square root of the sum of the squares of its entries, "
+         "as a float.",
+)
+
+
+# ---- Exercise 9.5 ----------------------------------------------------------------------
+
+def _unseen(n_x=2):
+    """Data the notebook never shows: 60 moons, with a third input x1 * x2 for n_x = 3."""
+    X, Y = gk.datasets.moons(60, noise=0.2, seed=3)
+    return (X if n_x == 2 else np.vstack([X, X[:1] * X[1:]])), Y
+
+
+def _shapes(fn, dims):
+    params = fn(list(dims), 0)
+    return {name: list(np.shape(value)) for name, value in params.items()}
+
+
+def _flags(fn, dims):
+    X, Y = _unseen(dims[0])
+    setup = SetUp(init_fn=fn, layer_dims=tuple(dims))
+    params = setup.init_params(0)
+    grads = setup.gradients(params, X, Y)
+    flags = grad_norm_flags(grads, per_layer_grad_norms(grads))
+    return "no flag" if not flags else ", ".join(flags)
+
+
+def _init_loss(fn, dims):
+    X, Y = _unseen()
+    setup = SetUp(init_fn=fn, layer_dims=tuple(dims))
+    for seed in range(5):
+        J = setup.cost(setup.init_params(seed), X, Y)
+        if not loss_at_init_ok(J, 2)[1]:
+            return f"seed {seed}: {J:.3f}, {abs(J / np.log(2) - 1):.0%} off ln 2"
+    return "within 10% of ln 2 for seeds 0-4"
+
+
+def _tiny(fn, dims):
+    X, Y = _unseen()
+    setup = SetUp(init_fn=fn, layer_dims=tuple(dims))
+    first, last, ok = overfits_tiny_batch(lambda Xs, Ys: setup.train(Xs, Ys)[1], X, Y)
+    return "falls below 1% of its start" if ok else f"cost {first:.3f} -> {last:.3g}"
+
+
+def _seeded(fn, dims):
+    a, b, c = fn(list(dims), 7), fn(list(dims), 7), fn(list(dims), 8)
+    same = all(np.array_equal(a[k], b[k]) for k in a)
+    other = any(not np.array_equal(a[k], c[k]) for k in a if k.startswith("W"))
+    if not same:
+        return "same seed, different params"
+    return "reproducible" if other else "different seeds, same params"
+
+
+_REPAIR = Exercise(
+    id="09.repaired_init",
+    title="Repair the symmetric set-up",
+    function="repaired_init",
+    points=3,
+    reference=repaired_init,
+    tests=[
+        Test("shapes for [2, 16, 16, 1]", args=((2, 16, 16, 1),), call=_shapes,
+             shows="repaired_init([2, 16, 16, 1], 0): the shape of each tensor"),
+        Test("the gradient-norm check passes", args=((2, 16, 16, 1),), call=_flags,
+             shows="grad_norm_flags at repaired_init([2, 16, 16, 1], 0), moons(60, seed=3)"),
+        Test("the gradient-norm check passes on [3, 8, 6, 1]", args=((3, 8, 6, 1),),
+             call=_flags, shows="the same on a [3, 8, 6, 1] net and 3 inputs"),
+        Test("loss at init near ln 2", args=((2, 16, 16, 1),), call=_init_loss,
+             shows="loss at repaired_init([2, 16, 16, 1], seed), seeds 0-4, moons(60, seed=3)"),
+        Test("overfits a tiny batch", args=((2, 16, 16, 1),), call=_tiny,
+             shows="overfits_tiny_batch from repaired_init([2, 16, 16, 1], 0)"),
+        Test("the seed decides", args=((2, 16, 16, 1),), call=_seeded,
+             shows="repaired_init(dims, 7) twice, and repaired_init(dims, 8)"),
+    ],
+    mistakes=[
+        Mistake("every unit of a layer starts with the same weights, so each gets the same "
+                "gradient and stays a copy of the others: draw each W at random.",
+                lambda a, got: isinstance(got, str) and "identical rows" in got),
+        Mistake("a gradient is exactly zero at your initialization: zero weights (or biases "
+                "so negative that every ReLU unit is off) pass no gradient down. Draw W at "
+                "random and start b at zero.",
+                lambda a, got: isinstance(got, str) and " zero" in got and "rows" not in got),
+        Mistake("your loss at initialization is far from ln 2: the output layer starts too "
+                "large, so the first predictions are confident. Start the last W smaller "
+                "than the others (the lesson's healthy set-up uses a tenth of He's scale).",
+                lambda a, got: isinstance(got, str) and "off ln 2" in got),
+        Mistake("your network cannot fit 10 points from this start: check the scale of W "
+                "(He's sqrt(2 / n_prev)) and that the biases start at zero.",
+                lambda a, got: isinstance(got, str) and got.startswith("cost ")),
+        Mistake("draw every number from np.random.default_rng(seed), so that the same seed "
+                "gives the same parameters.",
+                lambda a, got: got == "same seed, different params"),
+        Mistake("use the seed you are given: another seed must give other weights.",
+                lambda a, got: got == "different seeds, same params"),
+    ],
+    hint="Random weights break the symmetry (He's scale sqrt(2 / n_prev) for ReLU), zero "
+         "biases keep every unit alive, and a small last layer starts the loss near ln 2.",
+)
+
+
+EXERCISES = [_LOSS_AT_INIT, _OVERFIT, _NORMS, _WHICH, _REPAIR]
