@@ -1,0 +1,412 @@
+"""Exercise specs of lesson 10, custom backward passes in JAX (``solutions/10_frameworks.ipynb``).
+
+- ``10.lse_bwd`` — the backward of a stable log-sum-exp over the last axis:
+  ``(g[:, None] * exp(x - out[:, None]),)`` from the residuals ``(x, out)``.
+- ``10.softmax_ce_bwd`` — the fused backward of the mean softmax cross-entropy:
+  ``(g * (p - onehot(y)) / N, None)`` from the residuals ``(p, y)``.
+- ``10.ste_bwd`` — the clipped straight-through estimator of ``sign``:
+  ``(g * (|x| <= 1),)`` from the residual ``x``.
+- ``10.vjp_numpy`` — ``jax.vjp`` of ``f`` at a dict of numpy inputs, pulled back
+  with ``dout``, as a dict of numpy arrays: the backward that ``gk.check_vjp`` takes.
+
+A backward rule is written with ``jax.numpy`` and returns a tuple, one cotangent
+per input of the forward pass, as ``jax.custom_vjp`` wants. Each test calls it
+through ``jax.jit`` (JAX traces a rule, as it does inside ``jax.grad`` of a
+compiled function; compiled whole, a test costs one compilation instead of one
+per operation) with JAX arrays in float64 (JAX's 64-bit mode is on during the
+call), and turns what it returns into plain numbers: arrays as float arrays, a
+``None`` cotangent as 0 (JAX reads it as zeros). The labels' cotangent of the
+cross-entropy becomes a text, ``"None"`` for None or zeros (JAX accepts both), so
+that it is compared as text, never with an array. JAX is imported only when a test
+runs, never by importing this module.
+"""
+
+import contextlib
+
+import numpy as np
+
+from gradkit.grading.spec import Exercise, Mistake, Test
+
+__all__ = ["EXERCISES"]
+
+
+def _close(a, b, rtol=1e-6, atol=1e-9):
+    try:
+        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    except (ValueError, TypeError):
+        return False
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+@contextlib.contextmanager
+def _x64():
+    """JAX's 64-bit mode during a test, restored afterwards (the lesson turns it on).
+
+    An error keeps its own message as its last line: JAX adds a note to the errors it
+    raises (that it removed its frames from the traceback), which would stand in the
+    check's note in place of what went wrong.
+    """
+    import jax
+
+    before = jax.config.read("jax_enable_x64")
+    jax.config.update("jax_enable_x64", True)
+    try:
+        yield
+    except Exception as exc:
+        notes = getattr(exc, "__notes__", None)
+        if notes:
+            exc.__notes__ = [n for n in notes if "removed its internal frames" not in n]
+        raise
+    finally:
+        jax.config.update("jax_enable_x64", before)
+
+
+def _as_jax(value):
+    import jax.numpy as jnp
+
+    if isinstance(value, tuple):
+        return tuple(_as_jax(v) for v in value)
+    return jnp.asarray(value)
+
+
+def _plain(value):
+    """What an answer returned, as numpy data: float arrays, None as 0, tuples as lists."""
+    if value is None:
+        return 0.0
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return np.asarray(value).astype(float)
+
+
+def _bwd_call(fn, res, g):
+    import jax
+
+    with _x64():
+        return _plain(jax.jit(fn)(_as_jax(res), _as_jax(g)))
+
+
+def _labels_cotangent(dy):
+    """The cotangent of integer labels, as text: "None" for None or zeros, else what it is."""
+    if dy is None:
+        return "None"
+    dy = np.asarray(dy)
+    if dy.dtype.kind in "biuf" and not np.any(dy):
+        return "None"
+    return f"nonzero, of shape {dy.shape}"
+
+
+def _ce_call(fn, res, g):
+    """As _bwd_call, with the labels' cotangent as text (see _labels_cotangent)."""
+    import jax
+
+    with _x64():
+        got = jax.jit(fn)(_as_jax(res), _as_jax(g))
+    if isinstance(got, (tuple, list)) and len(got) == 2:
+        return [_plain(got[0]), _labels_cotangent(got[1])]
+    return _plain(got)
+
+
+def _vjp_call(fn, f, inputs, dout):
+    with _x64():
+        return _plain(fn(f, inputs, dout))
+
+
+def _bare(got):
+    return not isinstance(got, list)
+
+
+_TUPLE_HINT = ("a backward rule returns a tuple with one cotangent per input of the forward "
+               "pass, even when there is only one: return (dx,), not dx.")
+
+
+def _exp(x):
+    with np.errstate(over="ignore"):  # exp(1000) is inf, as in the answer it stands for
+        return np.exp(x)
+
+
+def _softmax(x, out):
+    return np.exp(x - out[..., None])
+
+
+def _lse(x):
+    m = np.max(x, axis=-1, keepdims=True)
+    return m[..., 0] + np.log(np.sum(np.exp(x - m), axis=-1))
+
+
+def lse_bwd(res, g):
+    import jax.numpy as jnp
+
+    x, out = res
+    dx = g[:, None] * jnp.exp(x - out[:, None])
+    return (dx,)
+
+
+def _lse_args(x, g):
+    x = np.asarray(x, dtype=float)
+    return lambda rng: ((x, _lse(x)), np.asarray(g, dtype=float))
+
+
+def _random_lse_args(shape, g=None):
+    def args(rng):
+        x = rng.standard_normal(shape)
+        return (x, _lse(x)), (rng.standard_normal(shape[0]) if g is None else np.asarray(g))
+    return args
+
+
+def _lse_parts(a):
+    (x, out), g = a
+    return x, out, g
+
+
+_LSE = Exercise(
+    id="10.lse_bwd",
+    title="The backward of a stable log-sum-exp",
+    function="lse_bwd",
+    points=3,
+    reference=lse_bwd,
+    tests=[
+        Test("4 rows of 5, random g", args=_random_lse_args((4, 5)), call=_bwd_call,
+             names=("dx",), shows="x = rng.standard_normal((4, 5)), out = lse(x), "
+                                  "g = rng.standard_normal(4)"),
+        Test("large entries: rows (1000, 999, 998) and (-1000, -1001, -1002), g = [3, -1]",
+             args=_lse_args([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]], [3.0, -1.0]),
+             call=_bwd_call, names=("dx",),
+             shows="x = [[1000., 999., 998.], [-1000., -1001., -1002.]], "
+                   "out = lse(x) = [1000.41, -999.59], g = [3., -1.]"),
+        Test("3 rows of 3, g = [2, -1, 0.5]", args=_random_lse_args((3, 3), [2.0, -1.0, 0.5]),
+             call=_bwd_call, names=("dx",), seed=1,
+             shows="x = rng.standard_normal((3, 3)), out = lse(x), g = [2., -1., 0.5]"),
+    ],
+    mistakes=[
+        Mistake(_TUPLE_HINT, lambda a, got: _bare(got)),
+        Mistake("exp(x) overflows for entries like 1000 (it is inf beyond about 709): compute "
+                "the softmax from the saved output, exp(x - out), whose entries are at most 1.",
+                lambda a, got: not np.all(np.isfinite(got[0]))),
+        Mistake("you left out g: the backward multiplies each row's softmax by that row's "
+                "upstream gradient g[n].",
+                lambda a, got: _close(got[0], _softmax(*_lse_parts(a)[:2]))),
+        Mistake("g has one entry per row of x, but yours multiplies the columns: broadcast it "
+                "along each row, as g[:, None].",
+                lambda a, got: _close(got[0], _lse_parts(a)[2][None, :]
+                                      * _softmax(*_lse_parts(a)[:2]))),
+        Mistake("out has one entry per row of x, but yours is subtracted along the columns: "
+                "broadcast it along each row, as out[:, None].",
+                lambda a, got: _close(got[0], _lse_parts(a)[2][:, None] * np.exp(
+                    _lse_parts(a)[0] - _lse_parts(a)[1][None, :]))),
+        Mistake("the derivative of log-sum-exp is the softmax exp(x - out), not exp(x): "
+                "subtract the saved output.",
+                lambda a, got: _close(got[0], _lse_parts(a)[2][:, None]
+                                      * _exp(_lse_parts(a)[0]))),
+    ],
+    hint="Each row's softmax is jnp.exp(x - out) with out broadcast along the row "
+         "(out[:, None]); multiply it by g broadcast the same way, and return the one-entry "
+         "tuple (dx,). Use jnp, not np: JAX traces the rule, and np cannot take traced arrays.",
+)
+
+
+def softmax_ce_bwd(res, g):
+    import jax
+
+    p, y = res
+    onehot = jax.nn.one_hot(y, p.shape[1], dtype=p.dtype)
+    dz = g * (p - onehot) / p.shape[0]
+    return dz, None
+
+
+def _ce_args(z, y, g):
+    def args(rng):
+        logits = rng.standard_normal(z) if isinstance(z, tuple) else np.asarray(z, dtype=float)
+        p = _softmax(logits, _lse(logits))
+        return (p, np.asarray(y)), np.asarray(g, dtype=float)
+    return args
+
+
+def _ce_parts(a):
+    (p, y), g = a
+    return p, np.eye(p.shape[1])[y], float(g), p.shape[0]
+
+
+_CE = Exercise(
+    id="10.softmax_ce_bwd",
+    title="The fused backward of softmax cross-entropy",
+    function="softmax_ce_bwd",
+    points=3,
+    reference=softmax_ce_bwd,
+    tests=[
+        Test("4 rows, 3 classes, g = 1.5", args=_ce_args((4, 3), [0, 2, 1, 1], 1.5),
+             call=_ce_call, names=("dz", "dy"),
+             shows="p = softmax(rng.standard_normal((4, 3))), y = [0, 2, 1, 1], g = 1.5"),
+        Test("2 rows, 5 classes, g = -0.5", args=_ce_args((2, 5), [4, 0], -0.5), seed=1,
+             call=_ce_call, names=("dz", "dy"),
+             shows="p = softmax(rng.standard_normal((2, 5))), y = [4, 0], g = -0.5"),
+        Test("a confident wrong prediction and an undecided one, g = 2",
+             args=_ce_args([[60.0, -60.0], [0.0, 0.0]], [1, 0], 2.0), call=_ce_call,
+             names=("dz", "dy"),
+             shows="p = softmax([[60., -60.], [0., 0.]]) = [[1., 7.7e-53], [0.5, 0.5]], "
+                   "y = [1, 0], g = 2."),
+    ],
+    mistakes=[
+        Mistake("a backward rule returns a tuple with one cotangent per input of the forward "
+                "pass: softmax_ce(z, y) has two, so return (dz, None).",
+                lambda a, got: _bare(got)),
+        Mistake("softmax_ce(z, y) has two inputs, z and y, so the rule returns two cotangents: "
+                "(dz, None), None for the labels.",
+                lambda a, got: len(got) != 2),
+        Mistake("y holds integer labels, which have no gradient: return None as their "
+                "cotangent, (dz, None).",
+                lambda a, got: not (isinstance(got[1], str) and got[1] == "None")),
+        Mistake("the sign is flipped: d/dz_i of lse(z) - z_y is p_i - [i = y], the softmax "
+                "minus the one-hot label.",
+                lambda a, got: _close(got[0], -_ce_parts(a)[2] * (_ce_parts(a)[0]
+                                                                  - _ce_parts(a)[1])
+                                      / _ce_parts(a)[3])),
+        Mistake("the loss is the mean over the N rows of the batch: divide by N = p.shape[0].",
+                lambda a, got: _close(got[0], _ce_parts(a)[2] * (_ce_parts(a)[0]
+                                                                 - _ce_parts(a)[1]))),
+        Mistake("you left out g: multiply by the upstream gradient g of the loss (a number).",
+                lambda a, got: _close(got[0], (_ce_parts(a)[0] - _ce_parts(a)[1])
+                                      / _ce_parts(a)[3])),
+        Mistake("subtract the one-hot label: the gradient is the softmax p minus 1 at each row's "
+                "label y.",
+                lambda a, got: _close(got[0], _ce_parts(a)[2] * _ce_parts(a)[0]
+                                      / _ce_parts(a)[3])),
+    ],
+    hint="dz is g times (p minus the one-hot label of each row, e.g. jax.nn.one_hot(y, C)), "
+         "divided by the number of rows N; return (dz, None). Use jnp and jax.nn, not np: JAX "
+         "traces the rule.",
+)
+
+
+def ste_bwd(res, g):
+    import jax.numpy as jnp
+
+    x = res
+    dx = g * (jnp.abs(x) <= 1)
+    return (dx,)
+
+
+def _ste_args(x=None, g=None, shape=None):
+    def args(rng):
+        xs = np.asarray(x, dtype=float) if x is not None else rng.uniform(-2, 2, shape)
+        gs = np.asarray(g, dtype=float) if g is not None else rng.standard_normal(xs.shape)
+        return xs, gs
+    return args
+
+
+_STE = Exercise(
+    id="10.ste_bwd",
+    title="A straight-through estimator",
+    function="ste_bwd",
+    points=2,
+    reference=ste_bwd,
+    tests=[
+        Test("x = [-1.7, -0.6, -0.05, 0.3, 0.8, 1.4], g = 2",
+             args=_ste_args([-1.7, -0.6, -0.05, 0.3, 0.8, 1.4], np.full(6, 2.0)),
+             call=_bwd_call, names=("dx",),
+             shows="x = [-1.7, -0.6, -0.05, 0.3, 0.8, 1.4], g = np.full(6, 2.)"),
+        Test("x uniform in (-2, 2) of shape (3, 4), random g", args=_ste_args(shape=(3, 4)),
+             call=_bwd_call, names=("dx",), seed=1,
+             shows="x = rng.uniform(-2, 2, (3, 4)), g = rng.standard_normal((3, 4))"),
+    ],
+    mistakes=[
+        Mistake(_TUPLE_HINT, lambda a, got: _bare(got)),
+        Mistake("that is sign's true derivative, zero almost everywhere, which leaves training "
+                "stuck: the straight-through estimator passes g through where |x| <= 1.",
+                lambda a, got: _close(got[0], np.zeros_like(a[0]))),
+        Mistake("this is the unclipped estimator: pass g only where |x| <= 1 (the derivative of "
+                "clip(x, -1, 1)), and 0 elsewhere.",
+                lambda a, got: _close(got[0], a[1])),
+        Mistake("the mask is the wrong way round: keep g where |x| <= 1, zero it where |x| > 1.",
+                lambda a, got: _close(got[0], a[1] * (np.abs(a[0]) > 1))),
+        Mistake("you returned the mask alone: multiply it by the upstream gradient g.",
+                lambda a, got: _close(got[0], 1.0 * (np.abs(a[0]) <= 1))),
+    ],
+    hint="dx = g where |x| <= 1 and 0 elsewhere (g times the mask jnp.abs(x) <= 1); return the "
+         "one-entry tuple (dx,). Use jnp, not np: JAX traces the rule.",
+)
+
+
+def vjp_numpy(f, inputs, dout):
+    import jax
+    import jax.numpy as jnp
+
+    _, pullback = jax.vjp(f, inputs)
+    (grads,) = pullback(jnp.asarray(dout))
+    return {name: np.asarray(value) for name, value in grads.items()}
+
+
+def _tanh_affine(p):
+    import jax.numpy as jnp
+
+    return jnp.tanh(p["x"] @ p["w"])
+
+
+def _scaled_square(p):
+    import jax.numpy as jnp
+
+    return jnp.sum(p["x"] ** 2) * p["s"][0]
+
+
+def _sin_times_x(p):
+    import jax.numpy as jnp
+
+    return jnp.sin(p["x"]) * p["x"]
+
+
+def _vjp_args(f, shapes, dout):
+    def args(rng):
+        import jax
+
+        inputs = {k: rng.standard_normal(s) for k, s in shapes.items()}
+        # compiled: its vjp costs two compilations, not one per operation
+        return jax.jit(f), inputs, (rng.standard_normal(dout) if isinstance(dout, tuple)
+                                    else np.asarray(dout, dtype=float))
+    return args
+
+
+def _summed(a):
+    """The answer of a vjp that ignores dout: the gradient of sum(f(inputs))."""
+    f, inputs, dout = a
+    with _x64():
+        return vjp_numpy(f, inputs, np.ones(np.shape(dout)))
+
+
+_VJP = Exercise(
+    id="10.vjp_numpy",
+    title="A JAX function's backward for gradkit",
+    function="vjp_numpy",
+    points=2,
+    reference=vjp_numpy,
+    tests=[
+        Test("f = tanh(x @ w), x (3, 4), w (4, 2), random dout (3, 2)",
+             args=_vjp_args(_tanh_affine, {"x": (3, 4), "w": (4, 2)}, (3, 2)), call=_vjp_call,
+             shows="f = lambda p: jnp.tanh(p['x'] @ p['w']), inputs = {'x': (3, 4), "
+                   "'w': (4, 2)} random, dout = rng.standard_normal((3, 2))"),
+        Test("a scalar f = sum(x**2) * s, dout = 0.7",
+             args=_vjp_args(_scaled_square, {"x": (5,), "s": (1,)}, 0.7), seed=1,
+             call=_vjp_call,
+             shows="f = lambda p: jnp.sum(p['x']**2) * p['s'][0], inputs = {'x': (5,), "
+                   "'s': (1,)} random, dout = np.array(0.7)"),
+        Test("f = sin(x) * x, one input, random dout (6,)",
+             args=_vjp_args(_sin_times_x, {"x": (6,)}, (6,)), seed=2, call=_vjp_call,
+             shows="f = lambda p: jnp.sin(p['x']) * p['x'], inputs = {'x': (6,)} random, "
+                   "dout = rng.standard_normal(6)"),
+    ],
+    mistakes=[
+        Mistake("the pullback returns a tuple with one entry per argument of f; f has one, the "
+                "dict, so unpack it: (grads,) = pullback(dout).",
+                lambda a, got: isinstance(got, list) and len(got) == 1
+                and isinstance(got[0], dict)),
+        Mistake("you ignored dout: this is the gradient of sum(f(inputs)), as if dout were all "
+                "ones. Give dout to the pullback that jax.vjp returns.",
+                lambda a, got: isinstance(got, dict) and all(
+                    _close(got[k], v) for k, v in _summed(a).items())),
+    ],
+    hint="out, pullback = jax.vjp(f, inputs) differentiates f at inputs; pullback(dout) returns "
+         "a one-entry tuple holding a dict shaped like inputs: turn its values into numpy "
+         "arrays with np.asarray.",
+)
+
+EXERCISES = [_LSE, _CE, _STE, _VJP]
