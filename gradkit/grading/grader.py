@@ -31,7 +31,7 @@ from gradkit.grading.notebook import (
     lesson_name,
     read_notebook,
 )
-from gradkit.grading.spec import exercises_for_lesson, hidden_tests
+from gradkit.grading.spec import exercises_for_lesson, hidden_tests, lesson_forks
 
 __all__ = ["Submission", "TestResult", "Grader"]
 
@@ -136,7 +136,8 @@ class Grader:
                             missing[e.id] = "its answer cell was not found in your notebook"
                     continue
                 steps.append({"kind": "cell", "index": index, "label": label,
-                              "source": mine.get("source", ""), "answer": True})
+                              "source": mine.get("source", ""), "answer": True,
+                              "solution": cell.source})
             elif check_ids(cell):
                 for exercise_id in check_ids(cell):
                     if exercise_id in by_id and exercise_id not in graded:
@@ -150,9 +151,49 @@ class Grader:
                 steps.append({"kind": "grade", "exercise": e.id})
         return steps, missing
 
-    def _run_worker(self, steps):
+    def _run_per_exercise(self, steps, exercises):
+        """One inline worker per exercise, each running the cells up to its grade step.
+
+        In exercise k's worker only k's answer cell is the student's; the other answer
+        cells are the solution's, so an answer that crashes, hangs or ends the process
+        costs its own exercise only (its worker is the only one that runs it).
+        """
+        function = {e.id: e.function for e in exercises}
+        steps_by = {s["index"]: s for s in steps if s["kind"] == "cell"}
+        events, seen = [], set()
+        for k, step in enumerate(steps):
+            if step["kind"] != "grade":
+                continue
+            exercise = step["exercise"]
+            prefix = []
+            for s in steps[:k]:
+                if s["kind"] != "cell":
+                    continue
+                if s["answer"] and function.get(exercise) not in answer_names(s["solution"]):
+                    s = dict(s, source=s["solution"])
+                prefix.append(s)
+            mine = self._run_worker(prefix + [step], fork=False)
+            for event in mine:
+                kind = event.get("event")
+                if kind == "cell" and event.get("index") not in seen and any(
+                        s.get("index") == event.get("index") and s["source"] is steps_by[
+                            event.get("index")]["source"] for s in prefix):
+                    seen.add(event.get("index"))  # a note on the student's own cells only
+                    events.append(event)
+                elif kind in ("test", "grade_end") and event.get("exercise") == exercise:
+                    events.append(event)
+            if not any(e.get("event") == "done" for e in mine) and not any(
+                    e.get("event") == "grade_end" and e.get("exercise") == exercise
+                    for e in mine):
+                killed = any(e.get("event") == "worker_killed" for e in mine)
+                events.append({"event": "grade_end", "exercise": exercise,
+                               "status": "timeout" if killed else "crashed"})
+        events.append({"event": "done"})
+        return events
+
+    def _run_worker(self, steps, fork=True):
         job = {"steps": steps, "timeout": self.timeout, "memory_mb": self.memory_mb,
-               "hidden": self.hidden_dir}
+               "hidden": self.hidden_dir, "fork": fork}
         env = dict(os.environ, MPLBACKEND="Agg", OPENBLAS_NUM_THREADS="1",
                    OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
         deadline = self.timeout * (len(steps) + 2)
@@ -163,11 +204,13 @@ class Grader:
                 stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=workdir, env=env,
                 start_new_session=True,
             )
+            killed = False
             try:
                 out, _ = proc.communicate(json.dumps(job).encode(), timeout=deadline)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 out, _ = proc.communicate()
+                killed = True
             finally:
                 try:
                     os.killpg(proc.pid, signal.SIGKILL)  # leftovers of the student's code
@@ -179,8 +222,10 @@ class Grader:
                 event = plain.loads(line)
             except ValueError:
                 continue
-            if isinstance(event, dict):
+            if isinstance(event, dict) and event.get("event") != "worker_killed":
                 events.append(event)
+        if killed:
+            events.append({"event": "worker_killed"})
         return events
 
     def grade(self, path):
@@ -204,7 +249,10 @@ class Grader:
             sub.error = f"{path}: {exc}"
             return sub
         steps, missing = self.plan(student, solution, exercises)
-        events = self._run_worker(steps)
+        if lesson_forks(lesson[:2]):
+            events = self._run_worker(steps)
+        else:
+            events = self._run_per_exercise(steps, exercises)
         self._score(sub, exercises, steps, missing, events)
         return sub
 

@@ -410,3 +410,7 @@ _VJP = Exercise(
 )
 
 EXERCISES = [_LSE, _CE, _STE, _VJP]
+
+FORK = False
+"""JAX compiles on a thread pool that a forked child does not inherit: the grader runs this
+lesson inline, one worker per exercise (see :mod:`gradkit.grading.worker`)."""

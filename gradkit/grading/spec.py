@@ -260,6 +260,12 @@ def _lesson_module(number):
     return None
 
 
+def lesson_forks(number):
+    """False when lesson ``number``'s spec module sets ``FORK = False`` (see the worker)."""
+    module = _lesson_module(f"{int(number):02d}" if str(number).isdigit() else str(number))
+    return bool(getattr(module, "FORK", True)) if module is not None else True
+
+
 def exercises_for_lesson(number):
     """Return the exercises of lesson ``number`` (``"01"``), in lesson order.
 

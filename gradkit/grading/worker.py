@@ -13,6 +13,11 @@ either way the parent carries on without that cell's effects. A ``grade``
 step runs the exercise's tests in a child that always exits. So an infinite
 loop, ``os._exit`` or a syntax error costs only the steps it happens in.
 
+A lesson whose libraries do not survive ``fork`` (JAX: its compile threads
+stay behind in the parent) sets ``FORK = False`` in its spec module; the job
+then says ``"fork": false``, steps run inline with an alarm for their time
+limit, and the grader runs one such worker per exercise.
+
 Only plain data leaves: each test result is encoded by
 :func:`gradkit.grading.plain.encode` (exact types only) before it is written.
 """
@@ -84,6 +89,8 @@ def _run_cell(step, ns, channel):
     try:
         code = compile(strip_magics(step["source"]), step["label"], "exec")
         exec(code, ns)
+    except _StepTimeout:
+        raise
     except BaseException as exc:  # noqa: B036 - SystemExit in a cell is the cell's failure
         channel.send(event="cell", index=step["index"], status="error", error=_short_error(exc))
     else:
@@ -110,6 +117,8 @@ def _run_tests(step, ns, channel, tests):
         except plain.NotPlainError as exc:
             channel.send(event="test", exercise=exercise_id, test=test.name, status="error",
                          error=f"your code {exc}")
+        except _StepTimeout:
+            raise
         except BaseException as exc:  # noqa: B036 - includes SystemExit from the answer
             channel.send(event="test", exercise=exercise_id, test=test.name, status="error",
                          error=f"your code raised {_short_error(exc)}")
@@ -143,6 +152,38 @@ def _step(step, ns, channel, timeout, tests):
     return False
 
 
+class _StepTimeout(BaseException):
+    """Raised by the alarm in a step that ran past its time limit (inline mode)."""
+
+
+def _on_alarm(signum, frame):
+    raise _StepTimeout()
+
+
+def _inline_step(step, ns, channel, timeout, tests):
+    """Run a step in this process, with an alarm for its time limit (no fork).
+
+    For libraries whose threads do not survive ``fork`` (JAX compiles on a
+    thread pool): the grader then starts one worker per exercise, so a step
+    that crashes or hangs here costs that exercise only.
+    """
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    try:
+        if step["kind"] == "cell":
+            try:
+                _run_cell(step, ns, channel)
+            except _StepTimeout:
+                channel.send(event="cell", index=step["index"], status="timeout")
+        else:
+            try:
+                _run_tests(step, ns, channel, tests)
+            except _StepTimeout:
+                channel.send(event="grade_end", exercise=step["exercise"], status="timeout")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def main():
     job = json.loads(sys.stdin.read())
     channel = _Channel(os.dup(1))
@@ -173,8 +214,9 @@ def main():
         ns["display"] = display
     except ImportError:  # IPython is optional for grading
         ns["display"] = print
+    run = _step if job.get("fork", True) else _inline_step
     for step in job["steps"]:
-        _step(step, ns, channel, job["timeout"], tests.get(step.get("exercise")))
+        run(step, ns, channel, job["timeout"], tests.get(step.get("exercise")))
     channel.send(event="done")
     os._exit(0)
 
