@@ -216,3 +216,20 @@ def test_a_single_returned_array_is_named_too():
                                                          rng.standard_normal((4, 5))))])
     text = repr(check_exercise(ex, lambda dA, Z: dA * (Z >= 0) * 2))
     assert "dZ (4, 5): " in text and "worst dZ[" in text and "the array" not in text
+
+
+def test_a_text_compared_with_an_array_is_a_wrong_kind_not_a_crash():
+    ok, why = plain.compare("W1", np.ones(3))
+    assert not ok and why == "expected an array of shape (3,), received the text 'W1'"
+    ok, why = plain.compare(np.ones(3), "W1")
+    assert not ok and "expected the text 'W1'" in why
+
+
+def test_a_crash_shows_its_message_not_a_note_added_after_it():
+    def noted(x, y, z):
+        exc = ValueError("shapes (3,) and (4,) do not match")
+        exc.add_note("(a library's note about removed frames)")
+        raise exc
+
+    text = repr(check("01.backprop_by_hand", noted))
+    assert "ValueError: shapes (3,) and (4,) do not match" in text and "removed frames" not in text

@@ -40,7 +40,8 @@ class TestOutcome:
 
 
 def _short_error(exc):
-    line = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    # the first line is "Type: message"; notes that libraries add (JAX's) come after it
+    line = traceback.format_exception_only(type(exc), exc)[0].strip()
     return line if len(line) < 200 else line[:197] + "..."
 
 

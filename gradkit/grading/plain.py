@@ -290,7 +290,7 @@ def mismatch(received, expected, rtol=1e-6, atol=1e-9, names=None, name=""):
         ]
         return _collect(list(zip(labels, received, expected, strict=True)), rtol, atol)
     if isinstance(expected, str) or isinstance(received, str):
-        if received == expected:
+        if isinstance(expected, str) and isinstance(received, str) and received == expected:
             return None
         if isinstance(expected, str) and isinstance(received, str):
             return Mismatch(f"{name + ': ' if name else ''}expected {show(expected)}, "
