@@ -1,7 +1,9 @@
 """The Gradescope bundle, run against a directory laid out like /autograder."""
 
+import ast
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -9,6 +11,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from gradkit.cli import main
@@ -76,3 +79,37 @@ def test_bundle_refuses_a_missing_solutions_directory(tmp_path, capsys):
     assert main(["autograder", "--out", str(tmp_path / "a.zip"),
                  "--solutions", str(tmp_path)]) == 2
     assert "no solution notebooks" in capsys.readouterr().err
+
+
+def test_the_bundle_installs_every_library_the_lessons_import():
+    """setup.sh installs gradkit[grade]: the core and the grade extra must cover the imports
+    of every solution's code cells (lesson 10 imports jax), or those cells fail on Gradescope."""
+
+    from gradkit.grading.autograder import SETUP_SH
+
+    assert '"$ROOT/source/gradkit-src[grade]"' in SETUP_SH
+    toml = (ROOT / "pyproject.toml").read_text()
+
+    def names(block):
+        return {n.lower() for n in re.findall(r'"([A-Za-z][A-Za-z0-9_-]*)[<>=\[]', block)}
+
+    core = names(toml.split("dependencies = [", 1)[1].split("]", 1)[0])
+    grade = names(toml.split("grade = [", 1)[1].split("]", 1)[0])
+    provided_by = {"ipython": "ipywidgets"}  # ipywidgets depends on IPython
+    imported = set()
+    for path in sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb")):
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type != "code":
+                continue
+            code = "\n".join(line for line in cell.source.splitlines()
+                             if not line.lstrip().startswith(("%", "!")))
+            for node in ast.walk(ast.parse(code)):
+                if isinstance(node, ast.Import):
+                    imported |= {a.name.split(".")[0] for a in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    imported.add(node.module.split(".")[0])
+    third_party = {m.lower() for m in imported
+                   if m not in sys.stdlib_module_names and m != "gradkit"}
+    assert "jax" in third_party  # the check sees lesson 10's import
+    missing = {m for m in third_party if provided_by.get(m, m) not in core | grade}
+    assert missing == set(), f"add {sorted(missing)} to the grade extra in pyproject.toml"

@@ -27,7 +27,7 @@ PYTHON="${GRADKIT_PYTHON:-python3}"
 if ! "$PYTHON" -m pip --version >/dev/null 2>&1; then
   apt-get update && apt-get install -y python3-pip
 fi
-"$PYTHON" -m pip install "$ROOT/source/gradkit-src"
+"$PYTHON" -m pip install "$ROOT/source/gradkit-src[grade]"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
