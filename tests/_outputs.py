@@ -102,7 +102,11 @@ def number_difference(stored, fresh):
     if not scientific and ("." not in stored or "." not in fresh):
         return f"a count or index: {stored} became {fresh}"
     if not scientific:
-        if min(_significant_digits(stored), _significant_digits(fresh)) <= 3:
+        digits = _significant_digits(stored), _significant_digits(fresh)
+        # one unit in the last digit of a long decimal is round-off, also where it loses a
+        # leading digit (100.0% of directions, printed :.1f, became 99.9%)
+        long = max(digits) >= 4 and _last_unit(stored) == _last_unit(fresh)
+        if not long and min(digits) <= 3:
             return f"a value printed to its meaningful digits: {stored} became {fresh}"
         if abs(a - b) <= _last_unit(stored) * 1.000001:
             return None
