@@ -7,6 +7,7 @@ direction always finds, and max-pool ties are kinks whose only wrong tie-break f
 import json
 from pathlib import Path
 
+import _lessons as lessons
 import numpy as np
 import pytest
 
@@ -22,15 +23,12 @@ SPECS = {e.id: e for e in EXERCISES}
 
 
 def _outcomes(exercise_id, answer):
-    exercise = SPECS[exercise_id]
-    return [run_test(exercise, t, answer) for t in exercise.tests]
+    return lessons.outcomes(SPECS[exercise_id], answer)
 
 
 def _hints(exercise_id, wrong):
     """The hints of the failed public tests when ``wrong`` answers."""
-    failed = [o for o in _outcomes(exercise_id, wrong) if o.status == "fail"]
-    assert failed, "the wrong answer passed every test"
-    return {o.hint for o in failed}
+    return set(lessons.failed_hints(SPECS[exercise_id], wrong))
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
@@ -316,7 +314,7 @@ def _notebook_cells():
 
 
 def _notebook_answer(name):
-    cell = next(c for c in _notebook_cells() if f"def {name}(" in c)
+    cell = lessons.code_cell(SOLUTION, name)
     ns = {"np": np, "gk": gk}
     exec(cell, ns)
     return ns[name]
@@ -325,10 +323,7 @@ def _notebook_answer(name):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     answer = _notebook_answer(exercise.function)
-    for test in exercise.tests:
-        got = plain.decode(plain.encode(test.run(answer)))
-        assert plain.compare(got, expected_value(exercise, test), rtol=1e-12, atol=1e-15)[0], \
-            test.name
+    lessons.assert_answer_is_reference(exercise, answer)
 
 
 @pytest.mark.parametrize("name, layer", [
