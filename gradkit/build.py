@@ -9,6 +9,10 @@ dropped, and the kernelspec is ``python3``. The lesson's metadata records
 lesson, build compares its cells with that hash: a lesson changed since it
 was generated is left alone (non-zero exit) unless ``force``, and then it is
 first copied to a timestamped backup.
+
+Build also writes each lesson's public check data (the expected values of its
+public tests, :mod:`gradkit.grading.checkdata`) from the solutions, into the
+package; ``check`` reports it stale when the solutions or specs changed.
 """
 
 import copy
@@ -151,4 +155,23 @@ def build_lessons(solutions_dir="solutions", lessons_dir="lessons", check=False,
             shutil.copy2(target, backup)
             target.write_text(text, encoding="utf-8")
             results.append(BuildResult(name, "replaced", f"overwrote {target}; backup in {backup}"))
+        results.append(_build_checkdata(solutions_dir, name, check))
     return results
+
+
+def _build_checkdata(solutions_dir, name, check):
+    from gradkit.grading import checkdata
+    from gradkit.grading.references import Instructor
+    from gradkit.grading.spec import lesson_numbers
+
+    lesson = name[:2]
+    label = f"{name} check data"
+    if lesson not in lesson_numbers():
+        return BuildResult(label, "unchanged", f"lesson {lesson} has no graded exercises")
+    instructor = Instructor(solutions_dir)
+    if check:
+        why = checkdata.stale(lesson, instructor)
+        return BuildResult(label, "stale", why) if why else BuildResult(
+            label, "unchanged", f"{checkdata.data_path(lesson)} is up to date")
+    path = checkdata.write(lesson, instructor)
+    return BuildResult(label, "updated", f"wrote {path}")

@@ -3,9 +3,23 @@ read the hints a wrong answer gets, find a solution's answer cell, and compare t
 notebook's answer with the reference."""
 
 import json
+from pathlib import Path
 
 from gradkit.grading import plain
 from gradkit.grading.feedback import expected_value, run_test
+from gradkit.grading.references import Instructor
+
+INSTRUCTOR = Instructor(Path(__file__).resolve().parent.parent / "solutions")
+
+
+def reference(exercise):
+    """The reference answer of ``exercise`` (an Exercise or its id): its solution
+    notebook's answer cell."""
+    if isinstance(exercise, str):
+        from gradkit.grading.spec import get_exercise
+
+        exercise = get_exercise(exercise)
+    return INSTRUCTOR.reference(exercise)
 
 
 def outcomes(exercise, answer):

@@ -34,8 +34,8 @@ def _hints(exercise_id, wrong):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests(exercise):
     for test in exercise.tests:
-        assert run_test(exercise, test, exercise.reference).status == "pass", test.name
-        plain.encode(test.run(exercise.reference))  # returns plain data
+        assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
+        plain.encode(test.run(lessons.reference(exercise)))  # returns plain data
 
 
 def test_expected_values_are_plain():

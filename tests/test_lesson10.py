@@ -52,8 +52,8 @@ def test_the_exercises_add_up_to_ten_points():
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests_with_plain_data(exercise):
     for test in exercise.tests:
-        assert run_test(exercise, test, exercise.reference).status == "pass", test.name
-        plain.encode(test.run(exercise.reference))
+        assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
+        plain.encode(test.run(lessons.reference(exercise)))
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)

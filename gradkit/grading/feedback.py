@@ -16,7 +16,7 @@ import html
 import traceback
 from dataclasses import dataclass
 
-from gradkit.grading import plain
+from gradkit.grading import checkdata, plain
 from gradkit.grading.spec import get_exercise
 
 __all__ = ["CheckResult", "TestOutcome", "check", "check_exercise", "run_test"]
@@ -45,25 +45,49 @@ def _short_error(exc):
     return line if len(line) < 200 else line[:197] + "..."
 
 
+def public_values(exercise, test):
+    """``(expected, wrong, returns)`` of a public test, as ``check()`` sees them: from the
+    check data that ``gradkit build`` stored (:mod:`gradkit.grading.checkdata`), or, for an
+    exercise that carries its own ``reference`` (and no check data), computed from it.
+
+    Raises
+    ------
+    LookupError
+        If neither is there: the check data is missing (run ``gradkit build``).
+    """
+    found = checkdata.entry(exercise, test)
+    if found is not None:
+        return found
+    if exercise.reference is not None:
+        args = test.make_args()
+        raw = test.run_with(exercise.reference, args)
+        return test.after(test.make_args(), plain.decode(plain.encode(raw))), {}, ()
+    raise LookupError(f"no check data for {exercise.id}, test {test.name!r}: "
+                      "run `gradkit build` in the course directory")
+
+
 def expected_value(exercise, test):
-    """The reference answer of ``test``, through the same plain conversion."""
-    return plain.decode(plain.encode(test.run(exercise.reference)))
+    """The expected value of public ``test`` (see :func:`public_values`)."""
+    return public_values(exercise, test)[0]
 
 
-def judge(exercise, test, received, expected):
+def judge(exercise, test, received, expected, wrong=None, returns=()):
     """Compare a decoded received value with the expected one: a :class:`TestOutcome`.
 
-    The note names each value that differs and its worst entry. The hint is
-    the matching mistake's; the exercise's general hint is given only when the
+    ``wrong`` holds the values of the exercise's ``wrong=`` mistakes on this
+    test, ``returns`` the names of the reference's returned values. The note
+    names each value that differs and its worst entry. The hint is the
+    matching mistake's; the exercise's general hint is given only when the
     numbers are wrong, not when the kind of value is (a dict for a tuple): then
     the note says what to return, and a hint about the maths would mislead.
     """
     found = plain.mismatch(received, expected, rtol=test.rtol, atol=test.atol,
-                           names=exercise.names_for(test))
+                           names=exercise.names_for(test, returns))
     if found is None:
         return TestOutcome(test.name, "pass", test.shows, plain.show(expected),
                            plain.show(received))
-    hint = exercise.mistake_for(test.make_args(), received)
+    hint = exercise.mistake_for(test.make_args(), received, expected, wrong,
+                                test.rtol, test.atol)
     if hint is None and not found.structural:
         hint = exercise.hint
     shown = plain.show(received)
@@ -77,7 +101,7 @@ def judge(exercise, test, received, expected):
 def run_test(exercise, test, fn):
     """Run ``test`` on ``fn`` in this process and return a :class:`TestOutcome`."""
     try:
-        expected = expected_value(exercise, test)
+        expected, wrong, returns = public_values(exercise, test)
     except Exception as exc:  # a broken spec must say so, not blame the student
         return TestOutcome(test.name, "fail", test.shows, why=f"the test itself failed: {exc}")
     try:
@@ -94,7 +118,12 @@ def run_test(exercise, test, fn):
     except plain.NotPlainError as exc:
         return TestOutcome(test.name, "fail", test.shows, plain.show(expected), "",
                            f"your code {exc}")
-    return judge(exercise, test, received, expected)
+    try:
+        received = test.after(test.make_args(), received)
+    except Exception as exc:
+        return TestOutcome(test.name, "fail", test.shows, plain.show(expected), "",
+                           f"what your code returned could not be checked ({_short_error(exc)})")
+    return judge(exercise, test, received, expected, wrong, returns)
 
 
 @dataclass(frozen=True)

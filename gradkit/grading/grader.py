@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gradkit.grading import plain
-from gradkit.grading.feedback import expected_value, judge
+from gradkit.grading.feedback import judge
 from gradkit.grading.notebook import (
     NotebookError,
     answer_names,
@@ -31,6 +31,7 @@ from gradkit.grading.notebook import (
     lesson_name,
     read_notebook,
 )
+from gradkit.grading.references import Instructor
 from gradkit.grading.spec import exercises_for_lesson, hidden_tests, lesson_forks
 
 __all__ = ["Submission", "TestResult", "Grader"]
@@ -106,6 +107,7 @@ class Grader:
         self._lock = threading.Lock()
         self._solutions = {}
         self._expected = {}
+        self.instructor = Instructor(self.solutions_dir)
 
     def _solution(self, lesson):
         with self._lock:
@@ -114,10 +116,13 @@ class Grader:
             return self._solutions[lesson]
 
     def _expected_of(self, exercise, test):
-        key = (exercise.id, test.name)
+        """``(expected, wrong values, return names)`` of a test, from the solutions."""
+        key = (exercise.id, test.name, id(test))
         with self._lock:
             if key not in self._expected:
-                self._expected[key] = expected_value(exercise, test)
+                self._expected[key] = (self.instructor.expected(exercise, test),
+                                       self.instructor.wrong_values(exercise, test),
+                                       self.instructor.returns(exercise))
             return self._expected[key]
 
     def plan(self, student_nb, solution_nb, exercises):
@@ -318,10 +323,14 @@ class Grader:
         except (ValueError, TypeError):
             return "your code returned something that is not a number"
         try:
-            expected = self._expected_of(exercise, test)
+            expected, wrong, returns = self._expected_of(exercise, test)
         except Exception as exc:
             return f"not graded: the reference failed on this test ({exc})"
-        outcome = judge(exercise, test, received, expected)
+        try:
+            received = test.after(test.make_args(), received)
+        except Exception as exc:
+            return f"what your code returned could not be checked ({type(exc).__name__})"
+        outcome = judge(exercise, test, received, expected, wrong, returns)
         if outcome.status == "pass":
             return "passed"
         text = f"input: {test.shows}; {outcome.why}"

@@ -27,34 +27,11 @@ def _close(a, b):
                             rtol=1e-6, atol=1e-9))
 
 
-def difference_quotient(f, x, h):
-    return (f(x + h) - f(x)) / h
-
-
-def secant_line(f, x0, h):
-    slope = (f(x0 + h) - f(x0)) / h
-    return slope, f(x0) - slope * x0
-
-
-def backprop_by_hand(x, y, z):
-    a = x * y
-    b = a + z
-    c = np.sin(x)
-    dg_db = c
-    dg_dc = b
-    dg_da = dg_db
-    dg_dz = dg_db
-    dg_dx = dg_da * y + dg_dc * np.cos(x)
-    dg_dy = dg_da * x
-    return dg_dx, dg_dy, dg_dz
-
-
 _DQ = Exercise(
     id="01.difference_quotient",
     title="The difference quotient",
     function="difference_quotient",
     points=3,
-    reference=difference_quotient,
     tests=[
         Test("x**2 at x = 3, h = 0.1", args=(square, 3.0, 0.1),
              shows="f(x) = x**2, x = 3.0, h = 0.1"),
@@ -67,16 +44,16 @@ _DQ = Exercise(
     ],
     mistakes=[
         Mistake("you forgot to divide by h: the quotient is (f(x + h) - f(x)) / h.",
-                lambda a, got: _close(got, a[0](a[1] + a[2]) - a[0](a[1]))),
+                wrong="dq_no_division"),
         Mistake("you divided by 2h; the step from x to x + h has length h.",
-                lambda a, got: _close(got, difference_quotient(*a) / 2)),
+                lambda a, got, e: _close(got, np.asarray(e) / 2)),
         Mistake("the sign is flipped: subtract f(x) from f(x + h), not the other way round.",
-                lambda a, got: _close(got, -difference_quotient(*a))),
+                lambda a, got, e: _close(got, -np.asarray(e))),
         Mistake("you stepped back to x - h; this exercise steps forward: (f(x + h) - f(x)) / h.",
-                lambda a, got: _close(got, (a[0](a[1]) - a[0](a[1] - a[2])) / a[2])),
+                wrong="dq_backward"),
         Mistake("you used both x + h and x - h but divided by h only; "
                 "this exercise uses the two points x and x + h.",
-                lambda a, got: _close(got, (a[0](a[1] + a[2]) - a[0](a[1] - a[2])) / a[2])),
+                wrong="dq_central_over_h"),
     ],
     hint="Evaluate f at x and at x + h, subtract, divide by h; use f(...) rather than a "
          "formula for one particular function, so any f works.",
@@ -87,7 +64,6 @@ _SECANT = Exercise(
     title="The secant line",
     function="secant_line",
     points=3,
-    reference=secant_line,
     returns=("slope", "intercept"),
     tests=[
         Test("x**2 through x0 = 1 and x0 + h = 2", args=(square, 1.0, 1.0),
@@ -99,30 +75,20 @@ _SECANT = Exercise(
     ],
     mistakes=[
         Mistake("return (slope, intercept) in this order; yours look swapped.",
-                lambda a, got: _close(got, secant_line(*a)[::-1])),
+                lambda a, got, e: _close(got, e[::-1])),
         # a wrong slope spoils the intercept too: name it first
         Mistake("the slope is wrong: the secant's slope is exactly the difference quotient "
                 "of Exercise 1.1.",
-                lambda a, got: not _close(got[0], secant_line(*a)[0])),
+                lambda a, got, e: not _close(got[0], e[0])),
         Mistake("the intercept is the line's height at x = 0, not at x0: solve "
                 "f(x0) = slope * x0 + intercept for the intercept.",
                 lambda a, got: _close(got[1], a[0](a[1]))),
         Mistake("the intercept has the wrong sign of slope * x0: intercept = f(x0) - slope * x0.",
-                lambda a, got: _close(got[1], a[0](a[1]) + secant_line(*a)[0] * a[1])),
+                wrong="secant_intercept_plus", part=1),
     ],
     hint="The line passes through (x0, f(x0)) and (x0 + h, f(x0 + h)): slope = rise / run, "
          "then intercept = f(x0) - slope * x0.",
 )
-
-
-def _path_x_only_product(a, got):
-    x, y, z = a
-    return _close(got[0], np.sin(x) * y)
-
-
-def _path_x_only_sin(a, got):
-    x, y, z = a
-    return _close(got[0], (x * y + z) * np.cos(x))
 
 
 _BACKPROP = Exercise(
@@ -130,7 +96,6 @@ _BACKPROP = Exercise(
     title="Backpropagation by hand",
     function="backprop_by_hand",
     points=4,
-    reference=backprop_by_hand,
     tests=[
         Test("gradient at (x, y, z) = (1, 2, 3)", args=(1.0, 2.0, 3.0),
              shows="x = 1.0, y = 2.0, z = 3.0"),
@@ -141,12 +106,14 @@ _BACKPROP = Exercise(
     ],
     mistakes=[
         Mistake("dg/dx misses the path through sin(x): x feeds two nodes, so add both "
-                "contributions, dg_da * y + dg_dc * cos(x).", _path_x_only_product),
+                "contributions, dg_da * y + dg_dc * cos(x).", wrong="backprop_x_only_product",
+                part=0),
         Mistake("dg/dx misses the path through a = x * y: x feeds two nodes, so add both "
-                "contributions, dg_da * y + dg_dc * cos(x).", _path_x_only_sin),
+                "contributions, dg_da * y + dg_dc * cos(x).", wrong="backprop_x_only_sin",
+                part=0),
         Mistake("dg/dx and dg/dy look swapped: the local derivative of a = x * y with "
                 "respect to x is y.",
-                lambda a, got: _close([got[1], got[0]], backprop_by_hand(*a)[:2])),
+                lambda a, got, e: _close([got[1], got[0]], e[:2])),
         Mistake("return three numbers, (dg_dx, dg_dy, dg_dz), in this order.",
                 lambda a, got: len(got) != 3),
     ],

@@ -84,6 +84,12 @@ class Test:
         Names of the values this test's call returns, e.g. ``("dW", "db")``, used
         in feedback instead of "value 2". Without ``call``, the exercise's
         ``returns`` (or the names in its reference's ``return`` line) are used.
+    post : callable, optional
+        ``post(args, value) -> value``, applied to the plain (decoded) result of
+        ``call`` before it is compared, in the grader's process (and in
+        ``check()``), with inputs built afresh: a verdict such as "the gradient
+        check passes" or "the inputs are unchanged" is computed here from
+        returned numbers, never inside the student's process.
     """
 
     __test__ = False  # not a pytest test class
@@ -97,6 +103,7 @@ class Test:
     shows: str | None = None
     seed: int = 0
     names: tuple = ()
+    post: Callable | None = None
 
     def __post_init__(self):
         if self.shows is None:
@@ -110,28 +117,90 @@ class Test:
 
     def run(self, fn):
         """Call ``fn`` as this test says and return its raw result."""
-        args = self.make_args()
+        return self.run_with(fn, self.make_args())
+
+    def run_with(self, fn, args):
+        """Call ``fn`` on ``args`` as this test says and return its raw result."""
         if self.call is not None:
             return self.call(fn, *args)
         return fn(*args)
+
+    def after(self, args, value):
+        """The value compared: ``post(args, value)``, or ``value`` itself."""
+        return value if self.post is None else self.post(args, value)
 
 
 @dataclass(frozen=True)
 class Mistake:
     """A typical wrong answer and the hint that names it.
 
+    Give ``when`` (a test of the received value) or ``wrong`` (the name of a
+    function that computes what the mistake returns), not both.
+
     Parameters
     ----------
     hint : str
-        What the student probably did and how to fix it.
-    when : callable
-        ``when(args, received) -> bool``, with the test's inputs and the
-        student's result as plain data (float, ndarray, list, str). It runs
-        in the grader, never on student objects; exceptions count as False.
+        What the student probably did, said without giving the answer away.
+    when : callable, optional
+        ``when(args, received)`` or ``when(args, received, expected) -> bool``,
+        with the test's inputs, the student's result and the reference's, as
+        plain data (float, ndarray, list, str). It runs on plain data only,
+        never on student objects; exceptions count as False. It ships to
+        students, so it must not compute a near-copy of the answer: use
+        ``wrong`` for that.
+    wrong : str, optional
+        The name of a function ``wrong(*args) -> value`` in the instructor's
+        ``solutions/instructor/lessonNN.py``: what the mistaken code returns. It
+        runs where the solutions are (the grader; ``gradkit build``, which stores
+        its values on the public tests as check data); the mistake matches when
+        the received value (its item ``part``, if given) is close to it.
+    part : int, optional
+        Compare only item ``part`` of the received and the wrong value.
+    rtol, atol : float, optional
+        Tolerances for ``wrong``; default the test's.
     """
 
     hint: str
-    when: Callable
+    when: Callable | None = None
+    wrong: str | None = None
+    part: int | None = None
+    rtol: float | None = None
+    atol: float | None = None
+
+    def __post_init__(self):
+        if (self.when is None) == (self.wrong is None):
+            raise ValueError(f"Mistake {self.hint[:40]!r}...: give when= or wrong=, not both "
+                             "or neither")
+        takes = 2
+        if self.when is not None:
+            try:
+                params = inspect.signature(self.when).parameters.values()
+                takes = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                            and p.default is p.empty for p in params)
+            except (TypeError, ValueError):
+                takes = 2
+        object.__setattr__(self, "_takes", takes)
+
+    def matches(self, args, received, expected=None, wrong=None, rtol=1e-6, atol=1e-9):
+        """True when this mistake explains ``received``.
+
+        ``wrong`` is ``{name: value}`` of the wrong values on this test's inputs;
+        a ``wrong=`` mistake whose value is not there does not match.
+        """
+        from gradkit.grading import plain
+
+        if self.when is not None:
+            if self._takes >= 3:
+                return bool(self.when(args, received, expected))
+            return bool(self.when(args, received))
+        if not wrong or self.wrong not in wrong:
+            return False
+        value = wrong[self.wrong]
+        if self.part is not None:
+            received, value = received[self.part], value[self.part]
+        return bool(plain.compare(received, value,
+                                  rtol=rtol if self.rtol is None else self.rtol,
+                                  atol=atol if self.atol is None else self.atol)[0])
 
 
 @dataclass(frozen=True)
@@ -147,8 +216,6 @@ class Exercise:
         answers that are values).
     points : float
         What the exercise is worth; tests share it by weight.
-    reference : callable or object
-        The instructor's answer, used exactly as the student's is.
     tests : sequence of Test
         The public tests, shown by ``check()`` in the notebook.
     mistakes : sequence of Mistake
@@ -158,18 +225,23 @@ class Exercise:
     returns : tuple of str, optional
         Names of the values the function returns, e.g. ``("dA_prev", "dW", "db")``.
         By default they are read from the reference's ``return a, b, c`` line.
+    reference : callable or object, optional
+        The instructor's answer, used exactly as the student's is. Leave it out
+        in a lesson's spec: the reference is the solution notebook's answer cell
+        (see :mod:`gradkit.grading.references`), which a student's edition does
+        not hold.
     """
 
     id: str
     function: str
     points: float
-    reference: Any
     tests: Sequence[Test]
     mistakes: Sequence[Mistake] = ()
     hint: str = "Compare your code with the formula in the text above the exercise."
     title: str = ""
     extra: dict = field(default_factory=dict)
     returns: tuple = ()
+    reference: Any = None
 
     def __post_init__(self):
         if not _ID.match(self.id):
@@ -188,28 +260,40 @@ class Exercise:
         """The two-digit lesson number, e.g. ``"01"``."""
         return self.id[:2]
 
-    def mistake_for(self, args, received):
-        """Return the hint of the first matching mistake, or None."""
+    def mistake_for(self, args, received, expected=None, wrong=None, rtol=1e-6, atol=1e-9):
+        """Return the hint of the first matching mistake, or None (see
+        :meth:`Mistake.matches`)."""
         for mistake in self.mistakes:
             try:
-                if bool(mistake.when(args, received)):
+                if mistake.matches(args, received, expected, wrong, rtol, atol):
                     return mistake.hint
             except Exception:  # a mistake test that does not apply is no match
                 continue
         return None
 
-    def hint_for(self, args, received):
+    def hint_for(self, args, received, expected=None, wrong=None):
         """Return the hint of the first matching mistake, else the generic hint."""
-        found = self.mistake_for(args, received)
+        found = self.mistake_for(args, received, expected, wrong)
         return self.hint if found is None else found
 
-    def names_for(self, test):
-        """Names of the values ``test`` compares, for feedback (may be empty)."""
+    def names_for(self, test, returned=()):
+        """Names of the values ``test`` compares, for feedback (may be empty).
+
+        ``returned`` are the names in the reference's ``return`` line, which the
+        check data records (the reference itself is not at hand in a student's
+        edition).
+        """
         if test.names:
             return tuple(test.names)
+        if test.post is not None:
+            return ()
         if test.call is not None:
             return ()
-        return tuple(self.returns) or _returned_names(self.reference)
+        if self.returns:
+            return tuple(self.returns)
+        if self.reference is not None:
+            return _returned_names(self.reference)
+        return tuple(returned)
 
 
 def _returned_names(function):
@@ -223,6 +307,24 @@ def _returned_names(function):
         tree.body[0], (ast.FunctionDef, ast.AsyncFunctionDef)) else None
     if body is None:
         return ()
+    return _names_in_returns(body)
+
+
+def returned_names_in(source, function):
+    """:func:`_returned_names` of the function ``function`` defined in ``source`` (a cell)."""
+    from gradkit.grading.notebook import strip_magics
+
+    try:
+        tree = ast.parse(strip_magics(source))
+    except SyntaxError:
+        return ()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            return _names_in_returns(node)
+    return ()
+
+
+def _names_in_returns(body):
     found = set()
     todo = list(body.body)
     while todo:  # the function's own statements, not those of nested functions
