@@ -1,5 +1,6 @@
 """In-notebook checks, exercise specs, hints, and plain-data comparison."""
 
+import _lessons as lessons
 import numpy as np
 import pytest
 
@@ -10,12 +11,9 @@ from gradkit.grading import (
     check,
     exercises_for_lesson,
     get_exercise,
-    lesson01,
     plain,
 )
 from gradkit.grading.spec import hidden_tests
-
-import _lessons as lessons
 
 
 def _dq_central(f, x, h):

@@ -5,13 +5,12 @@ network (target reached with margin) from the buggy one (target missed)."""
 import json
 from pathlib import Path
 
+import _lessons as lessons
 import numpy as np
 import pytest
 
 from gradkit.grading import lesson11 as L
 from gradkit.grading.feedback import run_test
-
-import _lessons as lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = {e.id: e for e in L.EXERCISES}
