@@ -71,15 +71,20 @@ def load_answers(path):
         if is_answer_cell(cell):
             used |= _loaded_names(tree)
     ns = {"__name__": f"gradkit_reference_{Path(path).stem}"}
+    name = Path(path).name
     for cell, tree in trees:
         if is_answer_cell(cell):
-            body = tree.body
-        else:
-            body = [node for node in tree.body if isinstance(
-                node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)) or (
-                isinstance(node, ast.Assign) and all(
-                    isinstance(t, ast.Name) and t.id in used for t in node.targets))]
-        exec(compile(ast.Module(body, []), f"{Path(path).name}", "exec"), ns)  # noqa: S102
+            exec(compile(tree, name, "exec"), ns)  # noqa: S102
+            continue
+        for node in tree.body:
+            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+                exec(compile(ast.Module([node], []), name, "exec"), ns)  # noqa: S102
+            elif isinstance(node, ast.Assign) and all(
+                    isinstance(t, ast.Name) and t.id in used for t in node.targets):
+                try:  # a value built from what only the full notebook defines is skipped
+                    exec(compile(ast.Module([node], []), name, "exec"), ns)  # noqa: S102
+                except Exception:
+                    continue
     return ns
 
 

@@ -9,18 +9,22 @@ __all__ = ["gradebook_csv", "gradescope_json", "merged_gradescope", "text_report
 
 def gradescope_json(sub):
     """One submission as a Gradescope results object (a dict ready for ``json.dump``)."""
+    extra = {"isolation": sub.isolation} if sub.isolation else {}
     if sub.error:
         return {"score": 0.0, "max_score": 0.0, "output": f"Could not grade: {sub.error}",
-                "tests": [], "visibility": "visible"}
+                "tests": [], "visibility": "visible", "extra_data": extra}
     summary = f"{Path(sub.path).name} (lesson {sub.lesson}): {sub.score:g} / {sub.max_score:g}"
     if sub.cell_errors:
         summary += "\nCells that failed while grading:\n" + "\n".join(
             f"  {line}" for line in sub.cell_errors)
+    if sub.notes:
+        summary += "\n" + "\n".join(f"Note: {line}" for line in sub.notes)
     return {
         "score": sub.score,
         "max_score": sub.max_score,
         "output": summary,
         "visibility": "visible",
+        "extra_data": extra,
         "tests": [
             {"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output,
              "visibility": t.visibility}
@@ -43,6 +47,7 @@ def merged_gradescope(subs):
         "output": "\n".join(p["output"] for p in parts),
         "visibility": "visible",
         "tests": tests,
+        "extra_data": parts[0].get("extra_data", {}),
     }
 
 
@@ -65,7 +70,7 @@ def text_report(sub):
         for t in failed:
             name = t.name.split(": ", 1)[-1]
             lines.append(f"      ✗ {name}: {t.output}")
-    for line in sub.cell_errors:
+    for line in sub.cell_errors + sub.notes:
         lines.append(f"  note: {line}")
     return "\n".join(lines)
 
@@ -79,11 +84,13 @@ def gradebook_csv(subs, path):
                 exercises.append(exercise)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["submission", "lesson", "score", "max_score", *exercises, "error"])
+        writer.writerow(["submission", "lesson", "score", "max_score", *exercises, "error",
+                         "isolation"])
         for sub in subs:
             scores = sub.exercise_scores()
             writer.writerow([sub.path, sub.lesson or "", sub.score, sub.max_score,
-                             *[scores.get(e, "") for e in exercises], sub.error or ""])
+                             *[scores.get(e, "") for e in exercises], sub.error or "",
+                             sub.isolation])
 
 
 def write_json(data, path):

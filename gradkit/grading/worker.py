@@ -1,36 +1,56 @@
-"""The sandboxed process that runs a submission's code (``python -m gradkit.grading.worker``).
+"""The process that runs a submission's code (``python -m gradkit.grading.worker``).
 
-The grader sends a job as JSON on stdin: the cells to run in order (the
-student's answer cells among the canonical provided cells) and a ``grade``
-step where each check cell stood. This process answers with JSON lines on
-its stdout, and nothing else: the student's prints go to ``/dev/null``.
+It runs inside the sandbox (:mod:`gradkit.grading.sandbox`) and holds nothing
+secret: the public spec modules, the job the grader sent, and the student's
+code. Everything it writes is treated by the grader as untrusted data.
+
+The grader sends the job as one JSON line on stdin: the cells to run in order
+(the student's answer cells and cells of their own among the canonical
+provided cells) and a ``grade`` step where each check cell stood, with the
+tests to run (public ones by name; hidden ones as inputs the grader built,
+pickled). This process answers with JSON lines on its stdout, and nothing
+else: the student's prints go to ``/dev/null``.
 
 Isolation by fork: before each step the current process forks; the child
 runs the step. For a cell, a child that finishes sends ``ok`` and carries on
-as the main line, and its parent exits; a child that hangs past the time
-limit is killed, and a child that dies (``os._exit``, a crash) is noticed;
-either way the parent carries on without that cell's effects. A ``grade``
-step runs the exercise's tests in a child that always exits. So an infinite
-loop, ``os._exit`` or a syntax error costs only the steps it happens in.
+as the main line, and its parent exits; a child that runs past its CPU-time
+limit (or, sleeping, past a wall-clock backstop) is killed, and a child that
+dies (``os._exit``, a crash) is noticed; either way the parent carries on
+without that cell's effects. A ``grade`` step runs the exercise's tests in a
+child that always exits. So an infinite loop, ``os._exit`` or a syntax error
+costs only the steps it happens in. Limits are CPU time, so a grade does not
+depend on how busy the machine is.
+
+Fair, independent exercises: while exercise k's tests run, the functions that
+answer the lesson's *other* exercises are replaced by proxies that ask the
+grader to compute the reference's value (``call`` events, answered on stdin):
+a later exercise that calls an earlier one is graded on its own code only,
+and no reference ever enters this process.
 
 A lesson whose libraries do not survive ``fork`` (JAX: its compile threads
 stay behind in the parent) sets ``FORK = False`` in its spec module; the job
-then says ``"fork": false``, steps run inline with an alarm for their time
-limit, and the grader runs one such worker per exercise.
+then says ``"fork": false``, steps run inline with a CPU-time alarm, and the
+grader runs one such worker per exercise.
 
 Only plain data leaves: each test result is encoded by
 :func:`gradkit.grading.plain.encode` (exact types only) before it is written.
 """
 
+import base64
 import json
+import math
 import os
+import pickle
 import resource
 import select
 import signal
 import sys
+import time
 import traceback
 
 __all__ = ["main"]
+
+_BACKSTOP = 3.0  # wall-clock backstop of a step, in multiples of its CPU-time limit
 
 
 class _Channel:
@@ -47,6 +67,27 @@ class _Channel:
             data = data[self._write(self.fd, data):]
 
 
+class _Inbox:
+    """Reads the grader's replies (JSON lines) from the original stdin."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buffer = b""
+
+    def readline(self, timeout):
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise TimeoutError("the grader did not answer")
+            chunk = os.read(self.fd, 1 << 16)
+            if not chunk:
+                raise EOFError("the grader closed the channel")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        return json.loads(line)
+
+
 def _limit_memory(megabytes):
     if megabytes:
         limit = int(megabytes) * 1024 * 1024
@@ -54,6 +95,23 @@ def _limit_memory(megabytes):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         except (ValueError, OSError):  # the platform refuses: run without the limit
             pass
+
+
+def _cpu_used():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _limit_cpu(seconds):
+    """Let this process use ``seconds`` more CPU time, then SIGXCPU ends it."""
+    try:
+        _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        soft = math.ceil(_cpu_used() + seconds)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+    except (ValueError, OSError):
+        pass
 
 
 def _short_error(exc):
@@ -64,7 +122,7 @@ def _short_error(exc):
 
 def _wait(pid, r, timeout, is_cell):
     """Wait for the child; return ``"ok"``, ``"done"``, ``"crashed"`` or ``"timeout"``."""
-    ready, _, _ = select.select([r], [], [], timeout)
+    ready, _, _ = select.select([r], [], [], _BACKSTOP * timeout + 2.0)
     if not ready:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -74,8 +132,12 @@ def _wait(pid, r, timeout, is_cell):
     os.close(r)
     if data == b"ok" and is_cell:
         return "ok"
-    os.waitpid(pid, 0)
-    return "done" if data == b"ok" else "crashed"
+    _, status = os.waitpid(pid, 0)
+    if data == b"ok":
+        return "done"
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGXCPU, signal.SIGKILL):
+        return "timeout"
+    return "crashed"
 
 
 def _close_figures():
@@ -99,11 +161,46 @@ def _run_cell(step, ns, channel):
         _close_figures()
 
 
-def _run_tests(step, ns, channel, tests):
+class _Remote:
+    """Stands for the function of another exercise: the grader computes its reference."""
+
+    def __init__(self, name, own, channel, inbox, timeout):
+        self.__name__ = name
+        self._own, self._channel, self._inbox, self._timeout = own, channel, inbox, timeout
+        self.exercise = None
+
+    def __call__(self, *args, **kwargs):
+        from gradkit.grading import plain
+
+        try:
+            data = plain.encode([list(args), dict(kwargs)])
+        except plain.NotPlainError:
+            if self._own is None:
+                raise TypeError(f"{self.__name__} is supplied by the grader here, for numbers "
+                                "and arrays only") from None
+            return self._own(*args, **kwargs)  # not plain data: the student's own version
+        self._channel.send(event="call", name=self.__name__, args=data,
+                           exercise=self.exercise)
+        reply = self._inbox.readline(self._timeout)
+        if isinstance(reply, dict) and "value" in reply:
+            return plain.decode(reply["value"])
+        if self._own is not None:
+            return self._own(*args, **kwargs)
+        raise RuntimeError(f"{self.__name__} (the grader's reference) failed: "
+                           f"{reply.get('error', '?') if isinstance(reply, dict) else '?'}")
+
+
+def _run_tests(step, ns, channel, tests, remote):
     from gradkit.grading import plain
 
     exercise_id = step["exercise"]
     name = step["function"]
+    for other, proxy in remote.items():
+        if other != name:
+            if ns.get(other) is not proxy:
+                proxy._own = ns.get(other) if callable(ns.get(other)) else None
+            proxy.exercise = exercise_id
+            ns[other] = proxy
     for test in tests:
         if name not in ns:
             channel.send(event="test", exercise=exercise_id, test=test.name, status="missing",
@@ -128,17 +225,18 @@ def _run_tests(step, ns, channel, tests):
         _close_figures()
 
 
-def _step(step, ns, channel, timeout, tests):
+def _step(step, ns, channel, timeout, tests, remote):
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(r)
+        _limit_cpu(timeout)
         if step["kind"] == "cell":
             _run_cell(step, ns, channel)
             os.write(w, b"ok")
             os.close(w)
             return True  # this child is now the main line
-        _run_tests(step, ns, channel, tests)
+        _run_tests(step, ns, channel, tests, remote)
         os.write(w, b"ok")
         os._exit(0)
     os.close(w)
@@ -153,22 +251,22 @@ def _step(step, ns, channel, timeout, tests):
 
 
 class _StepTimeout(BaseException):
-    """Raised by the alarm in a step that ran past its time limit (inline mode)."""
+    """Raised by the CPU-time alarm in a step that ran past its limit (inline mode)."""
 
 
 def _on_alarm(signum, frame):
     raise _StepTimeout()
 
 
-def _inline_step(step, ns, channel, timeout, tests):
-    """Run a step in this process, with an alarm for its time limit (no fork).
+def _inline_step(step, ns, channel, timeout, tests, remote):
+    """Run a step in this process, with a CPU-time alarm for its limit (no fork).
 
     For libraries whose threads do not survive ``fork`` (JAX compiles on a
     thread pool): the grader then starts one worker per exercise, so a step
     that crashes or hangs here costs that exercise only.
     """
-    signal.signal(signal.SIGALRM, _on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    signal.signal(signal.SIGPROF, _on_alarm)
+    signal.setitimer(signal.ITIMER_PROF, timeout)
     try:
         if step["kind"] == "cell":
             try:
@@ -177,33 +275,91 @@ def _inline_step(step, ns, channel, timeout, tests):
                 channel.send(event="cell", index=step["index"], status="timeout")
         else:
             try:
-                _run_tests(step, ns, channel, tests)
+                _run_tests(step, ns, channel, tests, remote)
             except _StepTimeout:
                 channel.send(event="grade_end", exercise=step["exercise"], status="timeout")
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def _tests_of(job):
+    """``{exercise_id: [Test, ...]}``: public tests from the spec, hidden ones from the job."""
+    from gradkit.grading.spec import Test, get_exercise
+
+    tests = {}
+    for exercise_id, planned in job.get("tests", {}).items():
+        exercise = get_exercise(exercise_id)
+        public = {t.name: t for t in exercise.tests}
+        found = []
+        for item in planned:
+            if "pickle" in item:
+                args, call = pickle.loads(base64.b64decode(item["pickle"]))
+                found.append(Test(item["name"], args=tuple(args), call=call))
+            elif item["name"] in public:
+                found.append(public[item["name"]])
+        tests[exercise_id] = found
+    return tests
+
+
+def _drop_to(uid):
+    """Become the unprivileged ``uid`` for good (a root grader's sandbox), before the job."""
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise SystemExit("could not drop privileges")
+
+
+def _supervise():
+    """Stay alive, reaping, while the fork chain runs in a child (each cell's parent
+    exits, and a sandbox ends when its first process does)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        pass
+    if os.fork() == 0:
+        return
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            os._exit(0)
+        except InterruptedError:
+            continue
 
 
 def main():
-    job = json.loads(sys.stdin.read())
+    if "--as-uid" in sys.argv:
+        _drop_to(int(sys.argv[sys.argv.index("--as-uid") + 1]))
+    _supervise()
+    stdin = os.dup(0)
+    line = b""
+    while not line.endswith(b"\n"):
+        chunk = os.read(stdin, 1 << 16)
+        if not chunk:
+            break
+        line += chunk
+    head, _, rest = line.partition(b"\n")
+    job = json.loads(head)
+    inbox = _Inbox(stdin)
+    inbox.buffer = rest
     channel = _Channel(os.dup(1))
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.environ["MPLBACKEND"] = "Agg"
-    if job.get("workdir"):
-        os.chdir(job["workdir"])
     sys.path.insert(0, os.getcwd())
 
-    from gradkit.grading.spec import get_exercise, hidden_tests
+    from gradkit.grading.spec import get_exercise
 
-    hidden = hidden_tests(job.get("hidden"))
-    tests = {}
+    tests = _tests_of(job)
     for step in job["steps"]:
         if step["kind"] == "grade":
-            exercise = get_exercise(step["exercise"])
-            step["function"] = exercise.function
-            tests[exercise.id] = list(exercise.tests) + hidden.get(exercise.id, [])
+            step["function"] = get_exercise(step["exercise"]).function
+    remote = {name: _Remote(name, None, channel, inbox, job["timeout"])
+              for name in job.get("remote", ())}
     _limit_memory(job.get("memory_mb"))
     import builtins
 
@@ -216,7 +372,12 @@ def main():
         ns["display"] = print
     run = _step if job.get("fork", True) else _inline_step
     for step in job["steps"]:
-        run(step, ns, channel, job["timeout"], tests.get(step.get("exercise")))
+        if step["kind"] == "remote":  # another exercise's answer: the grader's reference
+            for name in step["names"]:
+                if name in remote:
+                    ns[name] = remote[name]
+            continue
+        run(step, ns, channel, job["timeout"], tests.get(step.get("exercise")), remote)
     channel.send(event="done")
     os._exit(0)
 
