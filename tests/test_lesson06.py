@@ -8,12 +8,23 @@ import _lessons as lessons
 import numpy as np
 import pytest
 
-from gradkit.grading import plain
+import gradkit.grading.lesson06 as spec
+from gradkit.grading import checkdata, plain
 from gradkit.grading.feedback import expected_value, run_test
-from gradkit.grading.lesson06 import EXERCISES, logistic_cost_and_grad, minibatches
+from gradkit.grading.lesson06 import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = {e.id: e for e in EXERCISES}
+
+
+def logistic_cost_and_grad(w, b, X, Y):
+    """The notebook's answer."""
+    return lessons.reference("06.logistic_cost_and_grad")(w, b, X, Y)
+
+
+def minibatches(X, Y, batch_size, rng):
+    """The notebook's answer."""
+    return lessons.reference("06.minibatches")(X, Y, batch_size, rng)
 
 
 def _hints(exercise_id, wrong):
@@ -196,10 +207,19 @@ def _notebook_answer(name):
     return ns[name]
 
 
+def _assert_answer_is_reference(exercise, answer):
+    """The notebook's answer gives the stored expected values on every public test, after
+    the test's ``post`` (a verdict the grader computes from the returned arrays)."""
+    for test in exercise.tests:
+        got = test.after(test.make_args(), plain.decode(plain.encode(test.run(answer))))
+        assert plain.compare(got, expected_value(exercise, test), rtol=1e-12, atol=1e-15)[0], \
+            test.name
+
+
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     answer = _notebook_answer(exercise.function)
-    lessons.assert_answer_is_reference(exercise, answer)
+    _assert_answer_is_reference(exercise, answer)
 
 
 def _notebook_cell(name):
@@ -268,3 +288,37 @@ def test_expected_values_are_plain():
     for exercise in EXERCISES:
         for test in exercise.tests:
             expected_value(exercise, test)
+
+
+def test_the_spec_module_holds_no_answer_body():
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    for exercise in EXERCISES:
+        cell = _notebook_cell(exercise.function).splitlines()
+        begin = next(i for i, line in enumerate(cell) if "### BEGIN SOLUTION" in line)
+        end = next(i for i, line in enumerate(cell) if "### END SOLUTION" in line)
+        body = [line.strip() for line in cell[begin + 1:end]]
+        body = [line for line in body if len(line) >= 25 and not line.startswith("#")]
+        assert body, exercise.id
+        for line in body:
+            assert line not in source, f"{exercise.id}: the spec module holds {line!r}"
+
+
+def test_the_check_data_is_what_the_solutions_give():
+    assert checkdata.stale("06", lessons.INSTRUCTOR) == ""
+
+
+def _copies_then_changes(params, grads, lr):
+    new = {key: value - lr * grads[key] for key, value in params.items()}
+    params["theta" if "theta" in params else "W1"] *= 2.0
+    return new
+
+
+def test_sgd_step_call_returns_arrays_and_the_grader_judges_params_unchanged():
+    exercise = SPECS["06.sgd_step"]
+    for test in exercise.tests:
+        raw = test.run(_copies_then_changes)  # what the student's process sends back
+        assert not any(isinstance(x, bool) for part in raw for x in part), test.name
+        after = test.after(test.make_args(), plain.decode(plain.encode(raw)))
+        assert after[-1] is False, test.name
+        assert run_test(exercise, test, _copies_then_changes).hint.startswith(
+            "you changed the caller's params in place"), test.name

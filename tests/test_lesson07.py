@@ -9,7 +9,8 @@ import _lessons as lessons
 import numpy as np
 import pytest
 
-from gradkit.grading import check, plain
+import gradkit.grading.lesson07 as spec
+from gradkit.grading import check, checkdata, plain
 from gradkit.grading.feedback import expected_value, run_test
 from gradkit.grading.lesson07 import (
     EXERCISES,
@@ -20,13 +21,25 @@ from gradkit.grading.lesson07 import (
     _one_min_nonconvex,
     _rank_deficient,
     _square,
-    classify_stationary_point,
-    hessian_fd,
-    is_convex_on_segment,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = {e.id: e for e in EXERCISES}
+
+
+def is_convex_on_segment(f, a, b, n):
+    """The notebook's answer."""
+    return lessons.reference("07.is_convex_on_segment")(f, a, b, n)
+
+
+def hessian_fd(grad, theta, h):
+    """The notebook's answer."""
+    return lessons.reference("07.hessian_fd")(grad, theta, h)
+
+
+def classify_stationary_point(H, tol):
+    """The notebook's answer."""
+    return lessons.reference("07.classify_stationary_point")(H, tol)
 
 
 def _outcomes(exercise_id, answer):
@@ -49,6 +62,23 @@ def test_expected_values_are_plain():
     for exercise in EXERCISES:
         for test in exercise.tests:
             expected_value(exercise, test)
+
+
+def test_the_spec_module_holds_no_answer_body():
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    for exercise in EXERCISES:
+        cell = _notebook_cell(exercise.function).splitlines()
+        begin = next(i for i, line in enumerate(cell) if "### BEGIN SOLUTION" in line)
+        end = next(i for i, line in enumerate(cell) if "### END SOLUTION" in line)
+        body = [line.strip() for line in cell[begin + 1:end]]
+        body = [line for line in body if len(line) >= 25 and not line.startswith("#")]
+        assert body, exercise.id
+        for line in body:
+            assert line not in source, f"{exercise.id}: the spec module holds {line!r}"
+
+
+def test_the_check_data_is_what_the_solutions_give():
+    assert checkdata.stale("07", lessons.INSTRUCTOR) == ""
 
 
 # --- 07.is_convex_on_segment ---------------------------------------------------
@@ -118,6 +148,17 @@ def _in_place(grad, theta, h):
         g_minus = grad(theta)  # and theta[j] is never put back
         H[:, j] = (g_plus - g_minus) / (2 * h)
     return (H + H.T) / 2
+
+
+def test_hessian_call_returns_arrays_and_the_grader_judges_theta_unchanged():
+    exercise = SPECS["07.hessian_fd"]
+    for test in exercise.tests:
+        raw = test.run(_in_place)  # what the student's process sends back: H, theta after
+        assert [type(x) for x in raw] == [np.ndarray, np.ndarray], test.name
+        after = test.after(test.make_args(), plain.decode(plain.encode(raw)))
+        assert after[1] is False, test.name
+        assert test.after(test.make_args(), plain.decode(plain.encode(
+            test.run(hessian_fd))))[1] is True, test.name
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -240,11 +281,20 @@ def _notebook_cell(name):
     return lessons.code_cell(ROOT / "solutions" / "07_convexity.ipynb", name)
 
 
+def _assert_answer_is_reference(exercise, answer):
+    """The notebook's answer gives the stored expected values on every public test, after
+    the test's ``post`` (a verdict the grader computes from the returned arrays)."""
+    for test in exercise.tests:
+        got = test.after(test.make_args(), plain.decode(plain.encode(test.run(answer))))
+        assert plain.compare(got, expected_value(exercise, test), rtol=1e-12, atol=1e-15)[0], \
+            test.name
+
+
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     ns = {"np": np}
     exec(_notebook_cell(exercise.function), ns)
-    lessons.assert_answer_is_reference(exercise, ns[exercise.function])
+    _assert_answer_is_reference(exercise, ns[exercise.function])
 
 
 def test_the_notebook_metadata_names_the_lesson():

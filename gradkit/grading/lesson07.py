@@ -17,42 +17,10 @@ __all__ = ["EXERCISES"]
 
 def _close(a, b, rtol=1e-6, atol=1e-9):
     try:
-        a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-        return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+        x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+        return x.shape == y.shape and bool(np.allclose(x, y, rtol=rtol, atol=atol))
     except (ValueError, TypeError):
         return False
-
-
-def is_convex_on_segment(f, a, b, n):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    fa, fb = f(a), f(b)
-    for t in np.linspace(0.0, 1.0, n + 1):
-        chord = (1 - t) * fa + t * fb
-        if f((1 - t) * a + t * b) > chord + 1e-9 * max(1.0, abs(chord)):
-            return False
-    return True
-
-
-def hessian_fd(grad, theta, h):
-    theta = np.asarray(theta, dtype=float)
-    n = theta.size
-    H = np.empty((n, n))
-    for j in range(n):
-        e = np.zeros(n)
-        e[j] = h
-        H[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * h)
-    return (H + H.T) / 2
-
-
-def classify_stationary_point(H, tol):
-    eigenvalues = np.linalg.eigvalsh(np.asarray(H, dtype=float))
-    if np.any(eigenvalues > tol) and np.any(eigenvalues < -tol):
-        return "saddle"
-    if np.all(eigenvalues > tol):
-        return "minimum"
-    if np.all(eigenvalues < -tol):
-        return "maximum"
-    return "inconclusive"
 
 
 # --- 07.is_convex_on_segment ---------------------------------------------------
@@ -90,7 +58,6 @@ _CONVEX = Exercise(
     title="The chord test of convexity",
     function="is_convex_on_segment",
     points=3,
-    reference=is_convex_on_segment,
     tests=[
         Test("x**2 on [-1, 2]: convex", args=(_square, -1.0, 2.0, 10),
              shows="f(x) = x**2, a = -1, b = 2, n = 10"),
@@ -156,60 +123,52 @@ def _one_dim_grad(theta):
     return 2 * theta + 3 * np.sin(2 * theta)
 
 
+def _hessian_args(grad, theta, h):
+    # built anew for each call, so that a function that changes theta in place changes a copy
+    def args(rng):
+        return grad, np.array(theta, dtype=float), h
+    return args
+
+
 def _hessian_call(fn, grad, theta, h):
-    before = np.array(theta, copy=True)
+    # plain values only: H, then theta as the call left it
     H = fn(grad, theta, h)
-    return np.asarray(H, dtype=float), bool(np.array_equal(before, theta))
+    return np.asarray(H, dtype=float), np.array(theta, dtype=float)
 
 
-def _differences(a, kind):
-    """The student's likely variants of the reference, computed from the test's inputs."""
-    grad, theta, h = a
-    theta = np.asarray(theta, dtype=float)
-    n = theta.size
-    H = np.empty((n, n))
-    for j in range(n):
-        e = np.zeros(n)
-        e[j] = h
-        if kind == "forward":
-            H[:, j] = (grad(theta + e) - grad(theta)) / h
-        elif kind == "backward":
-            H[:, j] = (grad(theta) - grad(theta - e)) / h
-        else:
-            H[:, j] = (grad(theta + e) - grad(theta - e)) / (2 * h)
-    return H
+def _hessian_post(args, value):
+    # [H, theta unchanged], judged against a fresh theta
+    H, after = value
+    return [H, bool(np.array_equal(args[1], np.asarray(after)))]
 
 
-def _one_sided(a, got):
-    H = got[0]
-    return any(_close(H, _differences(a, kind)) or _close(H, (_differences(a, kind) + _differences(
-        a, kind).T) / 2) for kind in ("forward", "backward"))
-
-
-def _unsymmetrized(a, got):
-    H = _differences(a, "central")
-    return not _close(H, H.T) and (_close(got[0], H) or _close(got[0], H.T))
-
+_ONE_SIDED = ("that is a one-sided difference, (grad(theta + h e_j) - grad(theta)) / h, "
+              "whose error shrinks like h only; use the central one, "
+              "(grad(theta + h e_j) - grad(theta - h e_j)) / (2h), error like h**2.")
+_UNSYMMETRIC = ("your H is not symmetric: its columns' truncation errors differ. Return the "
+                "symmetric part, (H + H.T) / 2.")
 
 _HESSIAN = Exercise(
     id="07.hessian_fd",
     title="A Hessian from finite differences of the gradient",
     function="hessian_fd",
     points=3,
-    reference=hessian_fd,
     tests=[
         Test("a quadratic in 3 variables: H is its matrix A",
-             args=(_quadratic_grad, np.array([0.5, -1.0, 2.0]), 1e-4), call=_hessian_call,
+             args=_hessian_args(_quadratic_grad, [0.5, -1.0, 2.0], 1e-4), call=_hessian_call,
+             post=_hessian_post,
              names=("H", "theta unchanged"),
              shows="grad(theta) = A @ theta + b with A = [[3, 1, 0], [1, 2, -1], [0, -1, 4]], "
                    "theta = [0.5, -1, 2], h = 1e-4 (returns H, and whether theta is unchanged)"),
         Test("x**3 y + exp(x) y**2 with h = 0.1: central and symmetrized",
-             args=(_cubic_grad, np.array([1.0, 0.5]), 0.1), call=_hessian_call,
+             args=_hessian_args(_cubic_grad, [1.0, 0.5], 0.1), call=_hessian_call,
+             post=_hessian_post,
              names=("H", "theta unchanged"),
              shows="grad of f(x, y) = x**3 y + exp(x) y**2, theta = [1, 0.5], h = 0.1 "
                    "(returns H, and whether theta is unchanged)"),
         Test("one parameter: a 1 x 1 Hessian, here negative",
-             args=(_one_dim_grad, np.array([1.2]), 1e-3), call=_hessian_call,
+             args=_hessian_args(_one_dim_grad, [1.2], 1e-3), call=_hessian_call,
+             post=_hessian_post,
              names=("H", "theta unchanged"),
              shows="grad(x) = 2x + 3 sin(2x), theta = [1.2], h = 1e-3 "
                    "(returns H of shape (1, 1), and whether theta is unchanged)"),
@@ -224,14 +183,14 @@ _HESSIAN = Exercise(
                 lambda a, got: np.asarray(got[0]).shape != (np.size(a[1]), np.size(a[1]))),
         Mistake("your H is twice too large: the central difference divides by 2h, the "
                 "distance between theta + h e_j and theta - h e_j.",
-                lambda a, got: _close(got[0], 2 * hessian_fd(*a))),
-        Mistake("that is a one-sided difference, (grad(theta + h e_j) - grad(theta)) / h, "
-                "whose error shrinks like h only; use the central one, "
-                "(grad(theta + h e_j) - grad(theta - h e_j)) / (2h), error like h**2.",
-                _one_sided),
-        Mistake("your H is not symmetric: its columns' truncation errors differ. Return the "
-                "symmetric part, (H + H.T) / 2.",
-                _unsymmetrized),
+                lambda a, got, e: _close(got[0], 2 * np.asarray(e[0]))),
+        # one hint for the forward and backward differences, symmetrized or not
+        Mistake(_ONE_SIDED, wrong="hessian_forward", part=0),
+        Mistake(_ONE_SIDED, wrong="hessian_backward", part=0),
+        Mistake(_ONE_SIDED, wrong="hessian_forward_symmetrized", part=0),
+        Mistake(_ONE_SIDED, wrong="hessian_backward_symmetrized", part=0),
+        Mistake(_UNSYMMETRIC, wrong="hessian_unsymmetrized", part=0),
+        Mistake(_UNSYMMETRIC, wrong="hessian_unsymmetrized_transposed", part=0),
     ],
     hint="For each j: e = np.zeros(n); e[j] = h; column j of H is "
          "(grad(theta + e) - grad(theta - e)) / (2 * h). Return (H + H.T) / 2, "
@@ -251,35 +210,11 @@ def _rotated(*eigenvalues):
     return Q @ np.diag(eigenvalues) @ Q.T
 
 
-def _by_signs(values, tol):
-    """The reference's rule applied to any list of numbers (the diagonal, say)."""
-    return classify_stationary_point(np.diag(np.asarray(values, dtype=float)), tol)
-
-
-def _distinct_determinant_rule(H):
-    """The determinant rule's answer where no rule without a tolerance gives it, else None."""
-    found = _determinant_rule(H)
-    if np.linalg.det(H) == 0 or found == classify_stationary_point(H, 0.0):
-        return None
-    return found
-
-
-def _determinant_rule(H):
-    # the 2-variable test (det < 0 saddle, det > 0 min or max by H[0, 0]) used in n-D
-    d = np.linalg.det(H)
-    if d < 0:
-        return "saddle"
-    if d > 0:
-        return "minimum" if H[0, 0] > 0 else "maximum"
-    return "inconclusive"
-
-
 _CLASSIFY = Exercise(
     id="07.classify_stationary_point",
     title="What kind of stationary point?",
     function="classify_stationary_point",
     points=3,
-    reference=classify_stationary_point,
     tests=[
         Test("positive definite: a minimum", args=(np.array([[2.0, 0.5], [0.5, 1.0]]), 1e-8),
              shows="H = [[2, 0.5], [0.5, 1]], tol = 1e-8"),
@@ -312,23 +247,21 @@ _CLASSIFY = Exercise(
                 lambda a, got: got not in _KINDS),
         Mistake("minimum and maximum are swapped: eigenvalues > 0 mean the cost curves UP in "
                 "every direction, a minimum.",
-                lambda a, got: {"minimum": "maximum", "maximum": "minimum"}.get(
-                    classify_stationary_point(*a)) == got),
+                lambda a, got, e: {"minimum": "maximum", "maximum": "minimum"}.get(e) == got),
         Mistake("the sign of the determinant is the product of the eigenvalues' signs: two "
                 "negative eigenvalues cancel in it. Look at the eigenvalues themselves.",
-                lambda a, got: got == _distinct_determinant_rule(a[0])),
+                wrong="classify_by_determinant"),
         Mistake("one eigenvalue > tol and one < -tol make a saddle, whatever zeros there are "
                 "besides: test for the saddle first.",
-                lambda a, got: got == "inconclusive"
-                and classify_stationary_point(*a) == "saddle"),
+                lambda a, got, e: got == "inconclusive" and e == "saddle"),
         Mistake("an eigenvalue within tol of 0 (|lambda| <= tol) counts as zero, a flat "
                 "direction: then the test is inconclusive, unless other eigenvalues of both "
                 "signs make a saddle. Compare with tol, not with 0.",
-                lambda a, got: classify_stationary_point(*a) == "inconclusive"),
+                lambda a, got, e: e == "inconclusive"),
         Mistake("that is what the diagonal of H says, but the diagonal gives the curvature "
                 "along the axes only: [[1, 3], [3, 1]] curves up along both axes and down "
                 "along (1, -1). Use the eigenvalues, np.linalg.eigvalsh(H).",
-                lambda a, got: got == _by_signs(np.diag(a[0]), a[1])),
+                wrong="classify_by_diagonal"),
     ],
     hint="eigenvalues = np.linalg.eigvalsh(H); if some are > tol and some < -tol: 'saddle'; "
          "else if all are > tol: 'minimum'; else if all are < -tol: 'maximum'; "
