@@ -13,6 +13,7 @@ Vocabulary, for a solution notebook ``solutions/NN_name.ipynb``:
 
 import ast
 import re
+from fractions import Fraction
 from pathlib import Path
 
 __all__ = [
@@ -125,12 +126,102 @@ def find_answer_cell(student_nb, solution_cell):
 
 
 def strip_magics(source):
-    """Comment out IPython magics and shell escapes so plain Python can run a cell."""
-    lines = []
-    for line in source.splitlines():
+    r"""Comment out IPython magics and shell escapes so plain Python can run a cell.
+
+    A line is a magic (``%timeit f()``) or a shell escape (``!pip install x``)
+    only where IPython reads one: at the start of a new statement, so not a
+    line inside brackets, inside a string, or after a ``\`` continuation,
+    where ``% b`` is the modulo of the expression above. A magic indented
+    inside a block becomes ``pass`` so the block keeps a statement. A cell
+    magic on the first line (``%%time``) is commented out and its body kept,
+    since the body is Python; the whole cell is commented out when the body
+    is not Python (``%%bash``, ``%%writefile``, ``%%html``, ...). Code that
+    does not parse is handled line by line all the same, never raising.
+
+    Examples
+    --------
+    >>> print(strip_magics("%matplotlib inline\nx = (7\n     % 4)"))
+    # %matplotlib inline
+    x = (7
+         % 4)
+    """
+    lines = re.split(r"\r\n|\r|\n", source)
+    first = next((i for i, line in enumerate(lines) if line.strip()), len(lines))
+    head = lines[first].lstrip() if first < len(lines) else ""
+    if head.startswith("%%"):
+        name = (head[2:].split() or [""])[0]
+        if name in _FOREIGN_CELL_MAGICS:
+            return "\n".join("# " + line if line.strip() else line for line in lines)
+        lines[first] = "# " + lines[first]
+        first += 1
+    return "\n".join(lines[:first] + _strip_line_magics(lines[first:]))
+
+
+# Cell magics whose body is not Python run in the notebook's namespace.
+_FOREIGN_CELL_MAGICS = frozenset({
+    "!", "HTML", "bash", "file", "html", "javascript", "js", "latex", "markdown", "perl",
+    "pypy", "python", "python2", "python3", "ruby", "script", "sh", "svg", "system",
+    "writefile",
+})
+
+
+def _strip_line_magics(lines):
+    out = []
+    depth, quote, continued, in_magic = 0, None, False, False
+    base = None  # the cell's own indentation: a magic deeper than it is inside a block
+    for line in lines:
         head = line.lstrip()
-        lines.append("# " + line if head.startswith(("%", "!")) else line)
-    return "\n".join(lines)
+        indent = line[: len(line) - len(head)]
+        if base is None and head:
+            base = len(indent)
+        if in_magic:  # a magic's own backslash continuation is part of the magic
+            out.append("# " + line)
+        elif depth == 0 and quote is None and not continued and head.startswith(("%", "!")):
+            out.append(indent + "pass  # " + head if len(indent) > base else "# " + line)
+        else:
+            depth, quote, continued = _scan(line, depth, quote)
+            out.append(line)
+            continue
+        in_magic = line.endswith("\\")
+    return out
+
+
+def _scan(line, depth, quote):
+    r"""``(depth, quote, continued)`` at the end of ``line``, given them at its start.
+
+    ``depth`` counts open brackets, ``quote`` is the delimiter of an open
+    string (a quote or a triple quote) or ``None``, ``continued`` is a ``\``
+    ending the line outside a string. Unbalanced code is read as well as it can be:
+    a closing bracket too many is ignored, a one-line string left open ends
+    with its line.
+    """
+    i, n = 0, len(line)
+    while i < n:
+        char = line[i]
+        if quote:
+            if char == "\\":
+                if i == n - 1:
+                    return depth, quote, False  # the string goes on at the next line
+                i += 2  # an escaped character, also in raw strings: r"\"" is one string
+            elif line.startswith(quote, i):
+                i, quote = i + len(quote), None
+            else:
+                i += 1
+            continue
+        if char == "#":
+            break
+        if char in "\"'":
+            quote = char * 3 if line.startswith(char * 3, i) else char
+            i += len(quote)
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth = max(depth - 1, 0)
+        elif char == "\\" and i == n - 1:
+            return depth, quote, True
+        i += 1
+    return depth, quote if quote and len(quote) == 3 else None, False
 
 
 def strip_solutions(source, cell_type="code"):
@@ -168,12 +259,65 @@ def strip_solutions(source, cell_type="code"):
     return "\n".join(out)
 
 
-def lesson_name(nb, path, known):
+def lesson_name(nb, path, known, solutions=None):
     """Which lesson a notebook is: ``"01_derivative"``, or ``None``.
 
-    Notebook metadata (``metadata.gradkit.lesson``) first, then the file name:
-    the lesson whose name appears in it, else the one with its ``NN_`` prefix.
+    With ``solutions``, the content decides, so that a renamed notebook
+    stripped of its metadata is still graded as what it is. Each known
+    lesson scores how much of its solution the notebook's code cells hold:
+    the fraction of its answer names they define, plus the fraction of its
+    ``check("NN.id", ...)`` calls they make, plus the fraction of its code
+    cell ids they keep (each from 0 to 1). The best score wins. The
+    notebook metadata (``metadata.gradkit.lesson``), then the file name (the
+    lesson whose name appears in it, else the one with its ``NN_`` prefix),
+    break a tie with the best and decide alone when no code cell matches any
+    lesson, or when ``solutions`` is not given.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The notebook, as from :func:`read_notebook`.
+    path : str or Path
+        Its file name, as submitted.
+    known : iterable of str
+        The lesson names to choose from.
+    solutions : mapping or callable, optional
+        Lesson name -> solution notebook (or its path), either a mapping or
+        a function such as a cached reader; a lesson whose solution is
+        missing or unreadable is left out of the comparison.
+
+    Returns
+    -------
+    str or None
+        ``None`` when nothing tells a lesson, or when the content matches
+        several lessons equally and the metadata and file name pick none of
+        them.
     """
+    known = set(known)
+    named = _named_lesson(nb, path, known)
+    if solutions is None:
+        return named
+    found = _evidence(nb, answers_only=False)
+    scores = {}
+    for name in known:
+        try:
+            solution = solutions(name) if callable(solutions) else solutions[name]
+            if isinstance(solution, (str, Path)):
+                solution = read_notebook(solution)
+        except (LookupError, OSError, ValueError):  # NotebookError is a ValueError
+            continue
+        wanted = _evidence(solution, answers_only=True)
+        scores[name] = sum((Fraction(len(f & w), len(w)) for f, w in zip(found, wanted) if w),
+                           Fraction(0))
+    best = max(scores.values(), default=0)
+    if best == 0 or scores.get(named) == best:
+        return named
+    winners = [name for name, score in scores.items() if score == best]
+    return winners[0] if len(winners) == 1 else None
+
+
+def _named_lesson(nb, path, known):
+    """The lesson the metadata names, else the file name, else ``None``."""
     meta = nb.get("metadata", {}).get("gradkit", {})
     if isinstance(meta, dict) and meta.get("lesson") in known:
         return meta["lesson"]
@@ -187,3 +331,23 @@ def lesson_name(nb, path, known):
         if len(matches) == 1:
             return matches[0]
     return None
+
+
+def _evidence(nb, answers_only):
+    """``(names, check ids, cell ids)`` of a notebook's code cells.
+
+    For a solution (``answers_only``) the names are those its answer cells
+    define and instructor cells are left out, as they are never shipped; for
+    a submission, the names any code cell defines.
+    """
+    names, checks, ids = set(), set(), set()
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code" or (answers_only and is_instructor_cell(cell)):
+            continue
+        source = cell.get("source", "")
+        if not answers_only or is_answer_cell(cell):
+            names |= answer_names(source)
+        checks.update(m.group(1) for m in map(_CHECK_CALL.match, source.splitlines()) if m)
+        if cell.get("id"):
+            ids.add(cell["id"])
+    return names, checks, ids
