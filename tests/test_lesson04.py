@@ -3,20 +3,27 @@
 The bug hunt depends on one fact shared by the notebook and the spec: the
 provided cell hides the bug with ``make_mystery(seed=BUG_SEED)``, and the
 grader runs that cell. Both are pinned here, and a real ``gradkit grade``
-run scores a wrong bug name and a wrong fix.
+run scores a wrong bug name, a wrong fix, and answers that fake the verdicts in
+their own process.
+
+The references are the solution's answer cells (``lessons.reference``). Its
+``fixed_gradients`` calls the ``mystery_gradients`` that ``make_mystery`` built when
+the answers were loaded: tests that plant another bug load them first.
 """
 
 import re
 from pathlib import Path
 
+import _lessons as lessons
 import nbformat
 import numpy as np
 import pytest
 from _grading import edited, failing_hints, grade_variants
 
 import gradkit as gk
-from gradkit.grading import check
+from gradkit.grading import check, plain
 from gradkit.grading import lesson04 as spec
+from gradkit.grading.feedback import run_test
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "04_backprop_deep_net.ipynb"
@@ -24,6 +31,36 @@ SOLUTION = ROOT / "solutions" / "04_backprop_deep_net.ipynb"
 
 def _net(rng, dims=(2, 5, 4, 1), m=12):
     return spec._net(rng, list(dims), m)
+
+
+def _bug_name():
+    """The solution's answer to Exercise 4.6."""
+    return lessons.reference("04.name_the_bug")()
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_reference_passes_its_own_tests(exercise):
+    reference = lessons.reference(exercise)
+    for test in exercise.tests:
+        assert run_test(exercise, test, reference).status == "pass", test.name
+        plain.encode(test.run(reference))  # returns plain data
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, without a
+    trailing comment, comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines or exercise.id in ("04.relu_backward", "04.output_delta"), exercise.id
+    assert [line for line in lines if line in source] == []
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
@@ -101,9 +138,9 @@ def test_the_notebook_hides_the_bug_with_the_spec_seed():
     seeds = [int(s) for c in nb.cells if c.cell_type == "code"
              for s in re.findall(r"make_mystery\(seed=(\d+)\)", c.source)]
     assert seeds == [spec.BUG_SEED]
-    assert spec.name_the_bug() == spec.hidden_bug_name(spec.BUG_SEED)
+    assert _bug_name() == spec._hidden_bug_name(spec.BUG_SEED)
     # the notebook's reasoning (Question 1) is written for this bug
-    assert spec.name_the_bug() == "relu_derivative_from_activation"
+    assert _bug_name() == "relu_derivative_from_activation"
 
 
 def _lesson_net():
@@ -118,7 +155,7 @@ def _lesson_net():
 
 def _planted(name, params, X, Y, monkeypatch):
     """The full report of mystery_gradients with ``name`` planted."""
-    monkeypatch.setattr(spec, "hidden_bug_name", lambda seed: name)
+    monkeypatch.setattr(spec, "_hidden_bug_name", lambda seed: name)
     grads = spec.make_mystery(spec.BUG_SEED)(params, X, Y)
     return gk.check_gradients(lambda p: gk.mlp.cost(p, X, Y), params, grads, mode="full")
 
@@ -136,7 +173,7 @@ def test_the_da_prev_candidate_fails_the_planted_bugs_layers_in_another_pattern(
     # rule leaves both, and only the pattern across the failing layers tells them apart
     params, X, Y = _lesson_net() if L == 3 else _net(rng, (2, 5, 4, 3, 1), 12)
     m = X.shape[1]
-    planted = _planted(spec.name_the_bug(), params, X, Y, monkeypatch)
+    planted = _planted(_bug_name(), params, X, Y, monkeypatch)
     da_prev = _planted("da_prev_divided_by_m", params, X, Y, monkeypatch)
     hidden = [f"{k}{l}" for l in range(1, L) for k in "Wb"]
     assert sorted(planted.failing) == sorted(da_prev.failing) == sorted(hidden)
@@ -181,7 +218,7 @@ def test_each_candidate_shows_on_the_lesson_net_the_pattern_its_hint_describes(m
 
 @pytest.mark.parametrize("seed", range(20))
 def test_every_hidden_bug_keeps_shapes_and_fails_the_check(seed, rng):
-    name = spec.hidden_bug_name(seed)
+    name = spec._hidden_bug_name(seed)
     bug = gk.bugs.BUGS[name]
     assert name in spec.CANDIDATES and not bug.changes_shape and not bug.kwargs
     params, X, Y = _net(rng)
@@ -194,12 +231,12 @@ def test_every_hidden_bug_keeps_shapes_and_fails_the_check(seed, rng):
 @pytest.mark.parametrize("name", spec.CANDIDATES)
 def test_replacing_the_faulty_piece_fixes_each_candidate_and_others_do_not(name, rng,
                                                                            monkeypatch):
-    monkeypatch.setattr(spec, "hidden_bug_name", lambda seed: name)
+    pieces = {piece: lessons.reference(f"04.{piece}")  # the solution's, loaded before planting
+              for piece in ("relu_backward", "linear_backward", "output_delta")}
+    monkeypatch.setattr(spec, "_hidden_bug_name", lambda seed: name)
     mystery_gradients = spec.make_mystery(0)
     params, X, Y = _net(rng, (3, 6, 5, 4, 1), 9)
     right = gk.mlp.gradients(params, X, Y)
-    pieces = {"relu_backward": spec.relu_backward, "linear_backward": spec.linear_backward,
-              "output_delta": spec.output_delta}
     for piece, fn in pieces.items():
         got = mystery_gradients(params, X, Y, **{piece: fn})
         fixed = all(np.allclose(got[k], right[k], rtol=1e-12, atol=1e-15) for k in params)
@@ -207,13 +244,13 @@ def test_replacing_the_faulty_piece_fixes_each_candidate_and_others_do_not(name,
 
 
 @pytest.mark.parametrize("other", [n for n in spec.CANDIDATES
-                                   if n != spec.hidden_bug_name(spec.BUG_SEED)])
+                                   if n != spec._hidden_bug_name(spec.BUG_SEED)])
 def test_a_wrong_bug_name_is_shown_what_it_would_break_and_never_the_answer(other):
     hints = failing_hints("04.name_the_bug", lambda: other)
     assert f"that is what '{other}' would do" in hints[0]
     result = check("04.name_the_bug", lambda: other)
     assert result.outcomes[0].received == repr(spec.what_it_breaks(other))
-    assert spec.name_the_bug() not in str(result) + result._repr_html_()
+    assert _bug_name() not in str(result) + result._repr_html_()
 
 
 def test_a_name_outside_the_candidates_is_told_to_copy_one():
@@ -230,6 +267,51 @@ def test_an_unfixed_mystery_gets_the_replace_the_piece_hint():
     assert verdict.status == "fail" and "'fail'" in verdict.received
 
 
+def _verdict_test():
+    return next(t for t in spec._FIX.tests if "check_gradients passes" in t.name)
+
+
+def test_the_verdict_test_calls_for_gradients_and_judges_them_afterwards():
+    test = _verdict_test()
+    params = test.make_args()[0]
+    # what the answer's process sends back: the gradients, as plain data
+    sent = plain.decode(plain.encode(test.run(lessons.reference("04.fixed_gradients"))))
+    assert isinstance(sent, dict) and sorted(sent) == sorted(params)
+    assert test.after(test.make_args(), sent) == "pass"
+    mystery = plain.decode(plain.encode(test.run(spec.make_mystery(spec.BUG_SEED))))
+    assert test.after(test.make_args(), mystery) == "fail"
+
+
+def test_the_bug_name_test_sends_the_name_and_judges_what_it_breaks_afterwards():
+    (test,) = spec._NAME.tests
+    assert test.run(lambda: "dw_doubled") == "dw_doubled"
+    assert test.after((), "dw_doubled") == spec.what_it_breaks("dw_doubled")
+
+
+# answers that fake a verdict in their own process: the old spec computed both there
+_FAKE_VERDICT = """def fixed_gradients(params, X, Y):
+    import types
+
+    import gradkit
+    import gradkit.grading.lesson04 as spec
+
+    def passes(*args, **kwargs):
+        return types.SimpleNamespace(verdict="pass", passed=True)
+
+    spec.check_gradients = gradkit.check_gradients = passes
+    return mystery_gradients(params, X, Y)
+"""
+
+
+def _fake_bug_name(shown):
+    return f"""def name_the_bug():
+    import gradkit.grading.lesson04 as spec
+
+    spec.what_it_breaks = lambda name: {shown!r}
+    return "dw_doubled"
+"""
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     solution = nbformat.read(SOLUTION, as_version=4)
@@ -242,8 +324,12 @@ def graded(tmp_path_factory):
     # a student's edit of a provided cell
     wrong = edited(wrong, "make_mystery(seed=",
                    lambda src: src.replace(f"seed={spec.BUG_SEED}", "seed=405"))
+    # what the published check data says the hidden bug breaks, faked in the answer's process
+    shown = spec.what_it_breaks(spec._hidden_bug_name(spec.BUG_SEED))
+    faked = edited(solution, "def name_the_bug", lambda _: _fake_bug_name(shown))
+    faked = edited(faked, "def fixed_gradients", lambda _: _FAKE_VERDICT)
     return grade_variants(tmp_path_factory.mktemp("lesson04"), "04_backprop_deep_net",
-                          {"correct": solution, "wrong": wrong}, timeout=10.0)
+                          {"correct": solution, "wrong": wrong, "faked": faked}, timeout=10.0)
 
 
 def test_grader_gives_the_solution_full_marks(graded):
@@ -255,4 +341,14 @@ def test_grader_scores_a_wrong_bug_name_and_a_wrong_fix_zero(graded):
     scores = graded["wrong"].exercise_scores()
     assert scores["04.name_the_bug"] == 0
     assert scores["04.fixed_gradients"] == 0
+    assert scores["04.model_gradients"] == 4
+
+
+def test_grader_judges_the_verdicts_itself_so_faking_them_in_the_answer_scores_zero(graded):
+    sub = graded["faked"]
+    assert sub.error is None
+    verdict = next(t for t in sub.tests if t.name == f"04.fixed_gradients: {_verdict_test().name}")
+    assert verdict.score == 0 and "'fail'" in verdict.output, verdict.output
+    scores = sub.exercise_scores()
+    assert scores["04.name_the_bug"] == 0 and scores["04.fixed_gradients"] == 0
     assert scores["04.model_gradients"] == 4

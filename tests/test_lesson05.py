@@ -1,11 +1,50 @@
-"""Lesson 05 specs: references pass, each hint fires on its mistake, the lesson's claims hold."""
+"""Lesson 05 specs: references pass, each hint fires on its mistake, the lesson's claims hold.
 
+The references are the solution's answer cells (``lessons.reference``)."""
+
+import re
+from pathlib import Path
+
+import _lessons as lessons
 import numpy as np
 import pytest
 from _grading import failing_hints
 
 import gradkit as gk
 from gradkit.grading import lesson05 as spec
+from gradkit.grading import plain
+from gradkit.grading.feedback import run_test
+
+SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "05_regularization_dropout.ipynb"
+
+
+def _reference(function):
+    return lessons.reference(f"05.{function}")
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_reference_passes_its_own_tests(exercise):
+    reference = lessons.reference(exercise)
+    for test in exercise.tests:
+        assert run_test(exercise, test, reference).status == "pass", test.name
+        plain.encode(test.run(reference))  # returns plain data
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, without a
+    trailing comment, comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines or exercise.id == "05.l2_gradient", exercise.id
+    assert [line for line in lines if line in source] == []
 
 
 def _sq(params, keys=None):
@@ -62,7 +101,7 @@ def test_dropout_forward_mistakes_get_their_hint(wrong, hint):
 
 def test_dropout_reference_matches_gradkit_and_repeats_with_the_seed(rng):
     A = rng.standard_normal((4, 9))
-    out1, mask1 = spec.dropout_forward(A, 0.7, np.random.default_rng(3))
+    out1, mask1 = _reference("dropout_forward")(A, 0.7, np.random.default_rng(3))
     out2, mask2 = gk.nn.dropout_forward(A, 0.7, np.random.default_rng(3))
     assert np.array_equal(mask1, mask2) and np.array_equal(out1, out2)
 
@@ -89,20 +128,20 @@ def test_count_parameters_mistakes_get_their_hint(wrong, hint):
 
 def test_count_parameters_matches_init_params():
     params = gk.mlp.init_params([2, 64, 32, 1])
-    assert spec.count_parameters([2, 64, 32, 1]) == sum(v.size for v in params.values())
+    assert _reference("count_parameters")([2, 64, 32, 1]) == sum(v.size for v in params.values())
 
 
 def test_l2_references_match_the_library(rng):
     params = gk.mlp.init_params([3, 4, 2], seed=1)
-    assert spec.l2_cost(params, 0.3, 7) == pytest.approx(gk.nn.l2_penalty(params, 0.3, 7))
+    assert _reference("l2_cost")(params, 0.3, 7) == pytest.approx(gk.nn.l2_penalty(params, 0.3, 7))
     W = rng.standard_normal((3, 2))
-    assert np.allclose(spec.l2_gradient(W, 0.3, 7), gk.nn.l2_gradient(W, 0.3, 7))
+    assert np.allclose(_reference("l2_gradient")(W, 0.3, 7), gk.nn.l2_gradient(W, 0.3, 7))
 
 
 def test_one_sided_slopes_stay_apart_at_a_kink_and_agree_on_smooth_functions():
-    left, right = spec.one_sided_slopes(np.abs, 0.0, 1e-6)
+    left, right = _reference("one_sided_slopes")(np.abs, 0.0, 1e-6)
     assert (left, right) == (-1.0, 1.0)
-    left, right = spec.one_sided_slopes(np.sin, 0.3, 1e-6)
+    left, right = _reference("one_sided_slopes")(np.sin, 0.3, 1e-6)
     assert abs(left - right) < 1e-5
 
 

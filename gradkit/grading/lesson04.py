@@ -7,22 +7,26 @@
 - ``04.model_gradients`` — backprop through any number of layers, keys of ``params``.
 - ``04.name_the_bug`` — the name of the bug hidden in ``mystery_gradients``, compared
   through :func:`what_it_breaks` so that its feedback never shows the name.
-- ``04.fixed_gradients`` — the mystery backward pass with the faulty piece replaced.
+- ``04.fixed_gradients`` — the mystery backward pass with the faulty piece replaced; its
+  last test runs ``check_gradients`` on the returned gradients, on the grader's side.
 
 The bug hunt: :func:`make_mystery` draws one bug from ``gradkit.bugs.BUGS``
 (among :data:`CANDIDATES`, the bugs that keep the shapes of the gradients)
 with ``numpy.random.default_rng(seed)``. The notebook's provided cell calls it
-with :data:`BUG_SEED`, and the grader runs that same provided cell, so the
-reference answer of ``04.name_the_bug`` is ``hidden_bug_name(BUG_SEED)``.
+with :data:`BUG_SEED`, and the grader runs that same provided cell; the
+solution's answer names the bug drawn for that seed.
+
+The references are the answer cells of the solution notebook, and the mistakes
+that need a near-copy of an answer are functions of ``solutions/instructor/lesson04.py``
+(see :mod:`gradkit.grading.references`); neither ships in this module.
 """
 
 import numpy as np
 
-from gradkit import bugs, check_gradients, mlp, nn
+from gradkit import bugs, check_gradients, mlp
 from gradkit.grading.spec import Exercise, Mistake, Test
 
-__all__ = ["BUG_SEED", "CANDIDATES", "EXERCISES", "hidden_bug_name", "make_mystery",
-           "what_it_breaks"]
+__all__ = ["BUG_SEED", "CANDIDATES", "EXERCISES", "make_mystery", "what_it_breaks"]
 
 BUG_SEED = 403
 """The seed of the provided cell that hides the bug (the grader runs the same cell)."""
@@ -57,7 +61,7 @@ _PIECE = {
 }
 
 
-def hidden_bug_name(seed):
+def _hidden_bug_name(seed):
     """The name of the bug :func:`make_mystery` hides for ``seed``."""
     rng = np.random.default_rng(seed)
     return CANDIDATES[int(rng.integers(len(CANDIDATES)))]
@@ -75,7 +79,7 @@ def make_mystery(seed):
         the signatures of Exercises 4.1-4.3: ``relu_backward(dA, Z)``,
         ``linear_backward(dZ, A_prev, W)``, ``output_delta(AL, Y)``.
     """
-    bug = bugs.BUGS[hidden_bug_name(seed)]
+    bug = bugs.BUGS[_hidden_bug_name(seed)]
 
     def mystery_gradients(params, X, Y, *, relu_backward=None, linear_backward=None,
                           output_delta=None):
@@ -105,45 +109,6 @@ def _close_all(got, want):
     return len(got) == len(want) and all(_close(g, w) for g, w in zip(got, want))
 
 
-# ---- references ------------------------------------------------------------------------
-
-def relu_backward(dA, Z):
-    return dA * (Z > 0)
-
-
-def linear_backward(dZ, A_prev, W):
-    return W.T @ dZ, dZ @ A_prev.T, dZ.sum(axis=1, keepdims=True)
-
-
-def output_delta(AL, Y):
-    return (AL - Y) / Y.shape[1]
-
-
-def model_forward(params, X):
-    L = len(params) // 2
-    A, caches = X, []
-    for l in range(1, L + 1):
-        W, b = params[f"W{l}"], params[f"b{l}"]
-        Z = W @ A + b
-        caches.append((A, W, Z))
-        A = np.maximum(Z, 0) if l < L else 1 / (1 + np.exp(-Z))
-    return A, caches
-
-
-def model_gradients(params, X, Y):
-    return mlp.gradients(params, X, Y)
-
-
-def name_the_bug():
-    return hidden_bug_name(BUG_SEED)
-
-
-def fixed_gradients(params, X, Y):
-    return mlp.gradients(params, X, Y)
-
-
-# ---- test inputs -----------------------------------------------------------------------
-
 def _net(rng, dims, m):
     """Random params with non-zero biases, X and {0, 1} labels Y."""
     params = {}
@@ -166,8 +131,10 @@ def _call_gradients(fn, params, X, Y):
     return _as_dict(fn(params, X, Y))
 
 
-def _verdict(fn, params, X, Y):
-    grads = fn(params, X, Y)
+def _verdict(args, grads):
+    """The verdict of ``check_gradients`` on the gradients a call returned, computed from
+    plain data on the grader's side (never in the process that ran the answer)."""
+    params, X, Y = args
     return check_gradients(lambda p: mlp.cost(p, X, Y), params, grads).verdict
 
 
@@ -175,15 +142,11 @@ def _forward_output(fn, params, X):
     return fn(params, X)[0]
 
 
-def _ref_dict(args):
-    return _as_dict(mlp.gradients(*args))
-
-
-def _scaled(args, got, c):
-    want = _ref_dict(args)
-    if not isinstance(got, dict) or list(got) != list(want):
+def _scaled(got, want, c):
+    """``got`` is the dict ``want`` with every gradient times ``c``."""
+    if not isinstance(got, dict) or not isinstance(want, dict) or list(got) != list(want):
         return False
-    return _close_all(list(got.values()), [c * w for w in want.values()])
+    return _close_all(list(got.values()), [c * np.asarray(w) for w in want.values()])
 
 
 _RELU = Exercise(
@@ -191,7 +154,6 @@ _RELU = Exercise(
     title="ReLU backward",
     function="relu_backward",
     points=2,
-    reference=relu_backward,
     returns=("dZ",),
     tests=[
         Test("dA and Z of shape (3, 4), mixed signs",
@@ -204,16 +166,20 @@ _RELU = Exercise(
     mistakes=[
         Mistake("you multiplied dA by the activation A = max(Z, 0); the derivative of relu is "
                 "the 0/1 mask (Z > 0), not A.",
-                lambda a, got: _close(got, a[0] * np.maximum(a[1], 0))),
+                wrong="relu_times_activation"),
         Mistake("you returned the mask (Z > 0) alone; the chain rule multiplies it by the "
-                "upstream dA.", lambda a, got: _close(got, (a[1] > 0).astype(float))),
+                "upstream dA.", wrong="relu_mask_alone"),
         Mistake("at Z = 0 relu has no derivative; this course uses the subgradient 0 there "
-                "(Z > 0, not Z >= 0).", lambda a, got: _close(got, a[0] * (a[1] >= 0))),
+                "(Z > 0, not Z >= 0).", wrong="relu_mask_at_zero"),
         Mistake("the mask is flipped: gradient flows where Z > 0, not where Z < 0.",
-                lambda a, got: _close(got, a[0] * (a[1] < 0))),
+                wrong="relu_mask_flipped"),
     ],
     hint="dZ = dA * relu'(Z), with relu'(Z) = 1 where Z > 0 and 0 elsewhere.",
 )
+
+
+_DB_AXIS = ("db must be summed over the examples (axis=1, keepdims=True), giving shape "
+            "(n, 1); you summed over another axis.")
 
 
 def _linear_args(rng):
@@ -226,7 +192,6 @@ _LINEAR = Exercise(
     title="Linear backward",
     function="linear_backward",
     points=3,
-    reference=linear_backward,
     returns=("dA_prev", "dW", "db"),
     tests=[
         Test("3 units, 4 inputs, m = 5", args=_linear_args,
@@ -241,23 +206,21 @@ _LINEAR = Exercise(
         Mistake("return three arrays, (dA_prev, dW, db), in this order.",
                 lambda a, got: len(got) != 3),
         Mistake("dW is transposed: dW = dZ @ A_prev.T has the shape of W, (n, n_prev).",
-                lambda a, got: _close(got[1], (a[0] @ a[1].T).T)),
-        Mistake("db must be summed over the examples (axis=1, keepdims=True), giving shape "
-                "(n, 1); you summed over another axis.",
-                lambda a, got: _close(got[2], a[0].sum(axis=0, keepdims=True))
-                or np.asarray(got[2]).shape != (a[0].shape[0], 1)),
+                lambda a, got, e: _close(got[1], np.transpose(e[1]))),
+        Mistake(_DB_AXIS, wrong="linear_db_over_axis_0", part=2),
+        Mistake(_DB_AXIS, lambda a, got: np.shape(got[2]) != (a[0].shape[0], 1)),
         Mistake("dW and db are both divided by m: dZ already carries the 1/m of the mean "
                 "cost, so dW = dZ @ A_prev.T and db = dZ summed over axis 1, with no further 1/m.",
-                lambda a, got: _close(got[1], a[0] @ a[1].T / a[0].shape[1])
-                and _close(got[2], a[0].mean(axis=1, keepdims=True))),
+                lambda a, got, e: _close(got[1], np.asarray(e[1]) / a[0].shape[1])
+                and _close(got[2], np.asarray(e[2]) / a[0].shape[1])),
         Mistake("db is dZ averaged over the examples; dZ already carries the 1/m of the cost, "
                 "so sum it instead of taking the mean.",
-                lambda a, got: _close(got[2], a[0].mean(axis=1, keepdims=True))),
+                lambda a, got, e: _close(got[2], np.asarray(e[2]) / a[0].shape[1])),
         Mistake("dW (or db) is divided by m: dZ already carries the 1/m of the mean cost, "
                 "so dW = dZ @ A_prev.T with no further 1/m.",
-                lambda a, got: _close(got[1], a[0] @ a[1].T / a[0].shape[1])),
+                lambda a, got, e: _close(got[1], np.asarray(e[1]) / a[0].shape[1])),
         Mistake("dA_prev = W.T @ dZ, of shape (n_prev, m); check the order and the transpose.",
-                lambda a, got: not _close(got[0], a[2].T @ a[0])),
+                lambda a, got, e: not _close(got[0], e[0])),
     ],
     hint="Z = W @ A_prev + b gives dA_prev = W.T @ dZ, dW = dZ @ A_prev.T, db = dZ summed over "
          "axis 1 with keepdims=True.",
@@ -274,7 +237,6 @@ _DELTA = Exercise(
     title="The output delta",
     function="output_delta",
     points=2,
-    reference=output_delta,
     returns=("dZ_L",),
     tests=[
         Test("m = 6 random probabilities and labels", args=_delta_args,
@@ -284,12 +246,12 @@ _DELTA = Exercise(
     ],
     mistakes=[
         Mistake("you forgot the 1/m of the mean cost: dZ_L = (A_L - Y) / m.",
-                lambda a, got: _close(got, a[0] - a[1])),
+                lambda a, got, e: _close(got, np.asarray(e) * a[1].shape[1])),
         Mistake("the sign is flipped: dZ_L = (A_L - Y) / m, not (Y - A_L) / m.",
-                lambda a, got: _close(got, (a[1] - a[0]) / a[1].shape[1])),
+                lambda a, got, e: _close(got, -np.asarray(e))),
         Mistake("you multiplied by sigmoid'(Z) = A(1 - A) once more; for sigmoid + "
                 "cross-entropy it cancels, leaving (A_L - Y) / m.",
-                lambda a, got: _close(got, (a[0] - a[1]) * a[0] * (1 - a[0]) / a[1].shape[1])),
+                lambda a, got, e: _close(got, np.asarray(e) * a[0] * (1 - a[0]))),
     ],
     hint="For a sigmoid output with the mean cross-entropy cost, dJ/dZ_L = (A_L - Y) / m.",
 )
@@ -300,7 +262,6 @@ _FORWARD = Exercise(
     title="The forward pass",
     function="model_forward",
     points=2,
-    reference=model_forward,  # the tests' call grades A_L only
     tests=[
         Test("2 layers [3, 4, 1], m = 5: A_L", args=lambda rng: _net(rng, [3, 4, 1], 5)[:2],
              call=_forward_output, shows="params for [3, 4, 1] (random W and b), X (3, 5)"),
@@ -310,31 +271,15 @@ _FORWARD = Exercise(
     ],
     mistakes=[
         Mistake("A_L looks like the logits Z_L: apply the sigmoid at the output layer.",
-                lambda a, got: _close(got, _logits(*a))),
+                wrong="forward_logits"),
         Mistake("the output layer needs the sigmoid, not relu.",
-                lambda a, got: _close(got, np.maximum(_logits(*a), 0))),
+                wrong="forward_relu_output"),
         Mistake("the hidden layers need relu: your A_L matches a net with sigmoid everywhere.",
-                lambda a, got: _close(got, _all_sigmoid(*a))),
+                wrong="forward_all_sigmoid"),
     ],
     hint="Loop l = 1..L: Z = W_l @ A + b_l, then A = relu(Z) for l < L and sigmoid(Z) for "
          "l = L; return (A_L, caches).",
 )
-
-
-def _logits(params, X):
-    L = len(params) // 2
-    A = X
-    for l in range(1, L + 1):
-        Z = params[f"W{l}"] @ A + params[f"b{l}"]
-        A = np.maximum(Z, 0)
-    return Z
-
-
-def _all_sigmoid(params, X):
-    A = X
-    for l in range(1, len(params) // 2 + 1):
-        A = nn.sigmoid(params[f"W{l}"] @ A + params[f"b{l}"])
-    return A
 
 
 _GRAD_TESTS = [
@@ -352,11 +297,11 @@ _GRAD_MISTAKES = [
             lambda a, got: isinstance(got, dict) and "dW1" in got),
     Mistake("your gradients are m times too large: the 1/m of the mean cost is missing "
             "(dZ_L = (A_L - Y) / m).",
-            lambda a, got: _scaled(a, got, a[1].shape[1])),
+            lambda a, got, e: _scaled(got, e, a[1].shape[1])),
     Mistake("every gradient has the wrong sign: dZ_L = (A_L - Y) / m.",
-            lambda a, got: _scaled(a, got, -1.0)),
+            lambda a, got, e: _scaled(got, e, -1.0)),
     Mistake("the keys are not those of params: expect exactly W1, b1, ..., WL, bL.",
-            lambda a, got: isinstance(got, dict) and list(got) != list(_ref_dict(a))),
+            lambda a, got, e: isinstance(got, dict) and list(got) != list(e)),
 ]
 
 _MODEL = Exercise(
@@ -364,7 +309,6 @@ _MODEL = Exercise(
     title="Backprop through L layers",
     function="model_gradients",
     points=4,
-    reference=model_gradients,
     tests=_GRAD_TESTS,
     mistakes=_GRAD_MISTAKES,
     hint="Start from dZ_L = output_delta(A_L, Y); for l = L..1: dA_prev, dW, db = "
@@ -399,10 +343,6 @@ def what_it_breaks(name):
     return f"{' '.join(bugs.BUGS[name].corrupts)} wrong: {_PATTERN[name]}"
 
 
-def _what_the_answer_breaks(fn):
-    return what_it_breaks(fn())
-
-
 def _bug_mistake(name):
     return Mistake(
         f"that is what '{name}' would do to this 3-layer net; compare it with the tensors the "
@@ -415,8 +355,8 @@ _NAME = Exercise(
     title="Name the bug",
     function="name_the_bug",
     points=3,
-    reference=name_the_bug,
-    tests=[Test("the bug hidden in mystery_gradients", args=(), call=_what_the_answer_breaks,
+    tests=[Test("the bug hidden in mystery_gradients", args=(),
+                post=lambda args, name: what_it_breaks(name),
                 shows="name_the_bug(), one of CANDIDATES, compared by what it breaks")],
     mistakes=[
         Mistake("return one of the names in CANDIDATES, as a string, spelled exactly.",
@@ -437,7 +377,7 @@ _FIX_TESTS = [
          args=lambda rng: _net(rng, [3, 6, 5, 4, 1], 9), call=_call_gradients,
          shows="params for [3, 6, 5, 4, 1], X (3, 9), Y (1, 9)", seed=8),
     Test("check_gradients passes on [2, 4, 3, 1], m = 12",
-         args=lambda rng: _net(rng, [2, 4, 3, 1], 12), call=_verdict,
+         args=lambda rng: _net(rng, [2, 4, 3, 1], 12), call=_call_gradients, post=_verdict,
          shows="check_gradients(cost, params, fixed_gradients(params, X, Y)).verdict",
          seed=9),
 ]
@@ -447,12 +387,11 @@ _FIX = Exercise(
     title="Fix the bug",
     function="fixed_gradients",
     points=3,
-    reference=fixed_gradients,
     tests=_FIX_TESTS,
     mistakes=[
         Mistake("your gradients still equal those of mystery_gradients: replace the piece "
-                "that holds the bug, e.g. mystery_gradients(params, X, Y, "
-                "relu_backward=relu_backward).",
+                "that holds the bug by yours, e.g. mystery_gradients(params, X, Y, "
+                "output_delta=output_delta) for a bug in output_delta.",
                 lambda a, got: isinstance(got, dict) and len(a) == 3
                 and _close_all(list(got.values()),
                                list(_as_dict(make_mystery(BUG_SEED)(*a)).values()))),

@@ -2,17 +2,21 @@
 
 - ``05.l2_cost`` — ``lambd/(2m) * sum_l ||W_l||^2`` over the ``W`` keys only.
 - ``05.l2_gradient`` — ``lambd/m * W``.
-- ``05.dropout_forward`` — inverted dropout ``(A * mask / keep_prob, mask)`` with
-  ``mask = rng.random(A.shape) < keep_prob``, graded with a seeded ``rng``.
+- ``05.dropout_forward`` — inverted dropout ``(A * mask / keep_prob, mask)``, the mask
+  keeping a unit where one draw ``rng.random(A.shape)`` is below ``keep_prob``, graded with a
+  seeded ``rng``.
 - ``05.one_sided_slopes`` — ``(left, right)`` one-sided difference quotients, to tell
   a kink from a bug.
 - ``05.count_parameters`` — ``P`` of a net ``[n_0, ..., n_L]``, so that a full check
   costs ``2P`` forward passes.
+
+The references are the answer cells of the solution notebook, and the mistakes
+that need a near-copy of an answer are functions of ``solutions/instructor/lesson05.py``
+(see :mod:`gradkit.grading.references`); neither ships in this module.
 """
 
 import numpy as np
 
-from gradkit import nn
 from gradkit.grading.spec import Exercise, Mistake, Test
 
 __all__ = ["EXERCISES"]
@@ -23,26 +27,6 @@ def _close(a, b, rtol=1e-6, atol=1e-12):
     return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
 
 
-def l2_cost(params, lambd, m):
-    return nn.l2_penalty(params, lambd, m)
-
-
-def l2_gradient(W, lambd, m):
-    return lambd / m * W
-
-
-def dropout_forward(A, keep_prob, rng):
-    return nn.dropout_forward(A, keep_prob, rng)
-
-
-def one_sided_slopes(f, x, h):
-    return (f(x) - f(x - h)) / h, (f(x + h) - f(x)) / h
-
-
-def count_parameters(layer_dims):
-    return int(sum(n * (n_prev + 1) for n_prev, n in zip(layer_dims[:-1], layer_dims[1:])))
-
-
 def _params(rng, dims):
     params = {}
     for l in range(1, len(dims)):
@@ -51,20 +35,11 @@ def _params(rng, dims):
     return params
 
 
-def _sum_sq(params, keys):
-    return sum(float(np.sum(params[k] ** 2)) for k in keys)
-
-
-def _w_keys(params):
-    return [k for k in params if k.startswith("W")]
-
-
 _L2_COST = Exercise(
     id="05.l2_cost",
     title="The L2 penalty",
     function="l2_cost",
     points=2,
-    reference=l2_cost,
     tests=[
         Test("2 layers, lambd = 0.7, m = 10", args=lambda rng: (_params(rng, [3, 4, 1]), 0.7, 10),
              shows="params for [3, 4, 1] (random W and b), lambd = 0.7, m = 10"),
@@ -76,14 +51,13 @@ _L2_COST = Exercise(
     ],
     mistakes=[
         Mistake("you penalized the biases too: the L2 term sums ||W_l||^2 over the weights only.",
-                lambda a, got: _close(got, a[1] / (2 * a[2]) * _sum_sq(a[0], a[0]))),
+                wrong="l2_with_biases"),
         Mistake("the factor is lambd/(2m), not lambd/m: you forgot the 1/2.",
-                lambda a, got: _close(got, a[1] / a[2] * _sum_sq(a[0], _w_keys(a[0])))),
+                lambda a, got, e: _close(got, 2 * e)),
         Mistake("you forgot to divide by m: the penalty is lambd/(2m) * sum ||W_l||^2.",
-                lambda a, got: _close(got, a[1] / 2 * _sum_sq(a[0], _w_keys(a[0])))),
+                lambda a, got, e: _close(got, e * a[2])),
         Mistake("use the squared Frobenius norm, sum of W**2, not the norm itself.",
-                lambda a, got: _close(got, a[1] / (2 * a[2]) * sum(
-                    float(np.linalg.norm(a[0][k])) for k in _w_keys(a[0])))),
+                wrong="l2_norm_not_squared"),
     ],
     hint="Sum np.sum(W**2) over the keys that start with 'W' (one per layer, any number of "
          "layers), then multiply by lambd / (2 * m).",
@@ -94,7 +68,6 @@ _L2_GRAD = Exercise(
     title="The gradient of the L2 penalty",
     function="l2_gradient",
     points=2,
-    reference=l2_gradient,
     tests=[
         Test("W of shape (3, 2), lambd = 0.7, m = 10",
              args=lambda rng: (rng.standard_normal((3, 2)), 0.7, 10),
@@ -106,11 +79,11 @@ _L2_GRAD = Exercise(
     mistakes=[
         Mistake("the derivative of lambd/(2m) * W**2 is lambd/m * W: the 2 of the square "
                 "cancels the 1/2, don't keep a factor 2.",
-                lambda a, got: _close(got, 2 * a[1] / a[2] * a[0])),
+                lambda a, got, e: _close(got, 2 * np.asarray(e))),
         Mistake("you kept the 1/2: d/dW [lambd/(2m) W**2] = lambd/m * W.",
-                lambda a, got: _close(got, a[1] / (2 * a[2]) * a[0])),
+                lambda a, got, e: _close(got, np.asarray(e) / 2)),
         Mistake("you forgot the 1/m: the gradient is lambd/m * W.",
-                lambda a, got: _close(got, a[1] * a[0])),
+                lambda a, got, e: _close(got, np.asarray(e) * a[2])),
     ],
     hint="Differentiate lambd/(2m) * sum W**2 with respect to W: lambd/m * W, same shape as W.",
 )
@@ -127,7 +100,6 @@ _DROPOUT = Exercise(
     title="Inverted dropout with a given generator",
     function="dropout_forward",
     points=3,
-    reference=dropout_forward,
     returns=("A_drop", "mask"),
     tests=[
         Test("A of shape (4, 6), keep_prob = 0.8, rng = default_rng(1)",
@@ -147,23 +119,17 @@ _DROPOUT = Exercise(
         Mistake("return two values, (A_out, mask).", lambda a, got: len(got) != 2),
         Mistake("you forgot to rescale: inverted dropout divides the kept units by keep_prob, "
                 "so the expected activation stays A.",
-                lambda a, got: _close(got[0], a[0] * _mask(a))),
+                lambda a, got, e: _close(got[0], a[0] * np.asarray(e[1]))),
         Mistake("the mask keeps a unit where rng.random(A.shape) < keep_prob; yours is the "
                 "opposite (>).",
-                lambda a, got: _close(got[1], ~_mask(a))),
+                lambda a, got, e: _close(got[1], 1.0 - np.asarray(e[1]))),
         Mistake("draw the mask from the rng you are given, with rng.random(A.shape) < keep_prob "
                 "(one draw, of A's shape), so that the same seed gives the same mask.",
-                lambda a, got: not _close(got[1], _mask(a))),
+                lambda a, got, e: not _close(got[1], e[1])),
     ],
-    hint="mask = rng.random(A.shape) < keep_prob; A_out = A * mask / keep_prob; "
-         "return (A_out, mask).",
+    hint="Keep a unit where one draw rng.random(A.shape) is below keep_prob (that is the "
+         "mask), divide the kept units by keep_prob, and return (A_out, mask).",
 )
-
-
-def _mask(args):
-    A, keep_prob, _ = args
-    # the test's generator was consumed by the answer: draw again from the same seed
-    return np.random.default_rng(args[2].bit_generator.seed_seq.entropy).random(A.shape) < keep_prob
 
 
 def _relu_sum(x):
@@ -179,7 +145,6 @@ _SLOPES = Exercise(
     title="Left and right slopes",
     function="one_sided_slopes",
     points=2,
-    reference=one_sided_slopes,
     returns=("left", "right"),
     tests=[
         Test("x**3 at x = 2, h = 1e-3 (smooth: both slopes near 12)", args=(_cube, 2.0, 1e-3),
@@ -191,13 +156,13 @@ _SLOPES = Exercise(
     ],
     mistakes=[
         Mistake("return (left, right) in this order: left = (f(x) - f(x - h)) / h.",
-                lambda a, got: _close(got, one_sided_slopes(*a)[::-1])),
+                lambda a, got, e: _close(got, e[::-1])),
         Mistake("the left slope is (f(x) - f(x - h)) / h; yours has the wrong sign.",
-                lambda a, got: _close(got[0], -one_sided_slopes(*a)[0])),
+                lambda a, got, e: _close(got[0], -e[0])),
         Mistake("you returned central differences; here each side uses only x and one "
                 "neighbour.",
-                lambda a, got: _close(got[0], (a[0](a[1] + a[2]) - a[0](a[1] - a[2]))
-                                      / (2 * a[2]))),
+                # the central difference is the mean of the two one-sided ones
+                lambda a, got, e: _close(got[0], (e[0] + e[1]) / 2)),
     ],
     hint="left = (f(x) - f(x - h)) / h, right = (f(x + h) - f(x)) / h; return (left, right).",
 )
@@ -207,7 +172,6 @@ _COUNT = Exercise(
     title="What a full check costs",
     function="count_parameters",
     points=1,
-    reference=count_parameters,
     tests=[
         Test("[2, 5, 4, 1]", args=([2, 5, 4, 1],), shows="layer_dims = [2, 5, 4, 1]"),
         Test("[2, 64, 32, 1]", args=([2, 64, 32, 1],), shows="layer_dims = [2, 64, 32, 1]"),
@@ -215,7 +179,8 @@ _COUNT = Exercise(
     ],
     mistakes=[
         Mistake("you counted the weights only: every layer also has n_l biases.",
-                lambda a, got: got == sum(n * p for p, n in zip(a[0][:-1], a[0][1:]))),
+                # P less one bias per unit of layers 1..L
+                lambda a, got, e: got == e - sum(a[0][1:])),
         Mistake("a layer has n_l * n_{l-1} weights and n_l biases; you counted the units.",
                 lambda a, got: got == sum(a[0])),
     ],
