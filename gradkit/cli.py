@@ -3,7 +3,7 @@
 - ``gradkit build [--check] [--force]`` — lessons/ from solutions/;
 - ``gradkit grade NOTEBOOK... [--json OUT] [--csv OUT] [--timeout S] [--jobs N]
   [--hidden DIR]`` — grade submissions;
-- ``gradkit autograder --out autograder.zip`` — a Gradescope bundle;
+- ``gradkit autograder --out autograder.zip [--lesson NN]`` — a Gradescope bundle;
 - ``gradkit site --out DIR`` — the reading version, static HTML of the executed solutions.
 """
 
@@ -39,44 +39,95 @@ def _build(args):
 
 
 def _grade(args):
-    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from gradkit.grading.grader import Grader
-    from gradkit.grading.results import (
-        gradebook_csv,
-        gradescope_json,
-        merged_gradescope,
-        text_report,
-        write_json,
-    )
+    from gradkit.grading.grader import Grader, Submission, read_submission_bytes
+    from gradkit.grading.notebook import NotebookError
+    from gradkit.grading.results import text_report
 
     if not args.notebooks and not args.gradescope:
         print("gradkit grade: give at least one notebook to grade", file=sys.stderr)
         return 2
     try:
         grader = Grader(args.solutions or _default_solutions(), timeout=args.timeout,
-                        memory_mb=args.memory, hidden=args.hidden)
+                        memory_mb=args.memory, hidden=args.hidden, isolation=args.isolation)
     except Exception as exc:  # a broken hidden-tests file is the instructor's to fix
         print(f"gradkit grade: {exc}", file=sys.stderr)
         return 2
+    print(f"isolation: {grader.isolation.description}", file=sys.stderr)
+    if args.gradescope:  # one Gradescope submission: exactly one notebook, of --lesson
+        from gradkit.grading.autograder import refused_results, select_submission, write_results
+
+        try:
+            path, refusal = select_submission(args.notebooks, args.lesson, grader.solutions_dir)
+        except ValueError as exc:
+            print(f"gradkit grade: {exc}", file=sys.stderr)
+            return 2
+        if refusal is not None:
+            print(f"gradkit grade: {refusal}", file=sys.stderr)
+            if args.json:
+                write_results(refused_results(refusal), args.json)
+            return 1
+        args.notebooks = [str(path)]
+    # every submission is read before any student code runs: a snapshot nobody can change
+    snapshot, unreadable = {}, {}
+    for path in args.notebooks:
+        try:
+            snapshot[path] = read_submission_bytes(path)
+        except NotebookError as exc:
+            unreadable[path] = str(exc)
+
+    def one(path):
+        if path in unreadable:
+            return Submission(str(path), error=unreadable[path],
+                              isolation=grader.isolation.description)
+        try:
+            return grader.grade(path, snapshot[path])
+        except Exception as exc:  # the grader's own failure on one notebook costs it only
+            return Submission(str(path), error=f"{path}: the grader failed on it "
+                              f"({type(exc).__name__}: {str(exc)[:200]})",
+                              isolation=grader.isolation.description)
+
+    subs = [None] * len(args.notebooks)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        subs = list(pool.map(grader.grade, args.notebooks))
-    for sub in subs:
-        if sub.error:
-            print(f"gradkit grade: {sub.error}", file=sys.stderr)
-        else:
-            print(text_report(sub))
+        futures = {pool.submit(one, path): i for i, path in enumerate(args.notebooks)}
+        for future in as_completed(futures):
+            sub = future.result()
+            subs[futures[future]] = sub
+            if sub.error:
+                print(f"gradkit grade: {sub.error}", file=sys.stderr)
+            else:
+                print(text_report(sub), flush=True)
+            _write_grades(args, [s for s in subs if s is not None])  # as results come in
+    _write_grades(args, subs)
+    return 1 if any(s.error for s in subs) else 0
+
+
+def _write_grades(args, subs):
+    """Write the JSON and CSV of the submissions graded so far, each file replaced whole."""
+    import os
+
+    from gradkit.grading.results import (
+        gradebook_csv,
+        gradescope_json,
+        merged_gradescope,
+        write_json,
+    )
+
     if args.json:
         if args.gradescope:
             data = merged_gradescope([s for s in subs if not s.error] or subs)
-        elif len(subs) == 1:
+        elif len(args.notebooks) == 1 and subs:
             data = gradescope_json(subs[0])
         else:
             data = {"submissions": [dict(gradescope_json(s), file=s.path) for s in subs]}
-        write_json(data, args.json)
+        partial = f"{args.json}.partial"
+        write_json(data, partial)
+        os.replace(partial, args.json)
     if args.csv:
-        gradebook_csv(subs, args.csv)
-    return 1 if any(s.error for s in subs) else 0
+        partial = f"{args.csv}.partial"
+        gradebook_csv(subs, partial)
+        os.replace(partial, args.csv)
 
 
 def _autograder(args):
@@ -84,11 +135,24 @@ def _autograder(args):
 
     try:
         out = make_bundle(args.out, args.solutions or _default_solutions(), hidden=args.hidden,
-                          timeout=args.timeout)
+                          timeout=args.timeout, lesson=args.lesson)
     except ValueError as exc:
         print(f"gradkit autograder: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {out}: upload it as the Gradescope autograder (zip)")
+    return 0
+
+
+def _release(args):
+    from gradkit.release import make_release
+
+    try:
+        out = make_release(args.out, solutions_dir=args.solutions)
+    except ValueError as exc:
+        print(f"gradkit release: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote the graded edition to {out}: lessons, library and public check data, "
+          "no solutions (hand it to students; keep solutions/ private)")
     return 0
 
 
@@ -138,11 +202,17 @@ def _parser():
     grade.add_argument("--jobs", type=int, default=1, metavar="N",
                        help="grade N submissions in parallel")
     grade.add_argument("--hidden", metavar="DIR", help="directory of hidden tests (*.py)")
+    grade.add_argument("--isolation", choices=("bubblewrap", "user", "none"),
+                       help="how student code is isolated (default: the strongest available; "
+                            "the report says which was used)")
     grade.add_argument("--solutions", metavar="DIR",
                        help="solution notebooks (default ./solutions, else the solutions/ of "
                             "the course gradkit was installed from with pip install -e)")
     grade.add_argument("--gradescope", action="store_true",
-                       help="one results object for all notebooks (a Gradescope submission)")
+                       help="grade a Gradescope submission: exactly one notebook, else score 0 "
+                            "and a message saying what to upload")
+    grade.add_argument("--lesson", metavar="NN",
+                       help="with --gradescope: the notebook must be lesson NN's")
     grade.set_defaults(func=_grade)
 
     bundle = sub.add_parser("autograder", help="write a Gradescope autograder zip")
@@ -150,7 +220,15 @@ def _parser():
     bundle.add_argument("--solutions", metavar="DIR")
     bundle.add_argument("--hidden", metavar="DIR")
     bundle.add_argument("--timeout", type=float, default=20.0, metavar="S")
+    bundle.add_argument("--lesson", metavar="NN",
+                        help="a bundle for lesson NN only (default: one notebook of any lesson)")
     bundle.set_defaults(func=_autograder)
+
+    release = sub.add_parser("release", help="write the graded edition for students (no "
+                             "solutions, references or hidden tests)")
+    release.add_argument("--out", required=True, metavar="DIR")
+    release.add_argument("--solutions", metavar="DIR", help="default: the clone's solutions/")
+    release.set_defaults(func=_release)
 
     site = sub.add_parser("site", help="write the reading version: static HTML of the solutions")
     site.add_argument("names", nargs="*", help="only these lessons (e.g. 01_derivative)")

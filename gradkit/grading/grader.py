@@ -561,7 +561,7 @@ class Grader:
         except NotebookError as exc:
             sub.error = str(exc)
             return sub
-        lesson = lesson_name(student, path, set(self.lessons))
+        lesson = lesson_name(student, path, set(self.lessons), solutions=self._solution)
         if lesson is None:
             sub.error = (f"{path}: cannot tell which lesson this is; name the file like "
                          f"{sorted(self.lessons)[0] if self.lessons else '01_name'}.ipynb")
