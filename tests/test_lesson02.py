@@ -4,11 +4,17 @@
 slopes, its best steps in float64 and float32 and its complex step are
 checked against the theory here, and every combination the widget offers is
 drawn headless. A real ``gradkit grade`` run gives the solution full marks.
+
+The references are the solution's answer cells (``lessons.reference``); the
+backward difference, which no exercise asks for, is the instructor's
+``backward``.
 """
 
 import itertools
+import re
 from pathlib import Path
 
+import _lessons as lessons
 import matplotlib
 import nbformat
 import numpy as np
@@ -17,6 +23,8 @@ from _grading import edited, failing_hints, grade_variants
 
 import gradkit as gk
 from gradkit.grading import lesson02 as spec
+from gradkit.grading import plain
+from gradkit.grading.feedback import run_test
 
 matplotlib.use("Agg")
 
@@ -25,9 +33,47 @@ SOLUTION = ROOT / "solutions" / "02_finite_differences.ipynb"
 LESSON = ROOT / "lessons" / "02_finite_differences.ipynb"
 
 
-@pytest.mark.parametrize("one_sided", [spec.forward_difference, spec.backward_difference])
+def _difference(name):
+    """The solution's forward or central difference, or the instructor's backward one."""
+    if name == "backward":
+        return lessons.INSTRUCTOR.module("02").backward
+    return lessons.reference(f"02.{name}_difference")
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_reference_passes_its_own_tests(exercise):
+    reference = lessons.reference(exercise)
+    for test in exercise.tests:
+        assert run_test(exercise, test, reference).status == "pass", test.name
+        plain.encode(test.run(reference))  # returns plain data
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, without a
+    trailing comment, comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines, exercise.id
+    assert [line for line in lines if line in source] == []
+
+
+def test_the_spec_module_exports_no_difference_of_its_own():
+    for name in ("forward_difference", "backward_difference", "central_difference",
+                 "complex_step", "loglog_slope"):
+        assert not hasattr(spec, name), name
+
+
+@pytest.mark.parametrize("one_sided", ["forward", "backward"])
 def test_a_one_sided_central_difference_is_told_its_error_shrinks_like_h(one_sided):
-    hints = failing_hints("02.central_difference", one_sided)
+    hints = failing_hints("02.central_difference", _difference(one_sided))
     assert len(hints) == 4
     assert all("your error shrinks like h, not h²" in h for h in hints), hints
 
@@ -43,14 +89,15 @@ def test_other_central_difference_mistakes_get_their_hint(wrong, hint):
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    (spec.central_difference, "central difference of the next exercise"),
-    (spec.backward_difference, "stepped back to x - h"),
+    ("central", "central difference of the next exercise"),
+    ("backward", "stepped back to x - h"),
     (lambda f, x, h: f(x + h) - f(x), "forgot to divide by h"),
     (lambda f, x, h: (f(x + h) - f(x)) / (2 * h), "divided by 2h"),
     (lambda f, x, h: (f(x) - f(x + h)) / h, "sign is flipped"),
 ])
 def test_forward_difference_mistakes_get_their_hint(wrong, hint):
-    hints = failing_hints("02.forward_difference", wrong)
+    hints = failing_hints("02.forward_difference",
+                          _difference(wrong) if isinstance(wrong, str) else wrong)
     assert hints and all(hint in h for h in hints), hints
 
 
@@ -101,7 +148,7 @@ def test_measured_orders_are_the_taylor_orders(method, order, name):
     hs = np.logspace(-4, -2, 9)  # truncation dominates round-off here, in float64
     if name.startswith("x**3") and method == "central":
         hs = np.logspace(-3, -1, 9)  # its error 1·h² is exact: keep it above round-off
-    slope = spec.loglog_slope(hs, spec.step_errors(f, dfdx, x0, hs, method))
+    slope = lessons.reference("02.loglog_slope")(hs, spec.step_errors(f, dfdx, x0, hs, method))
     assert slope == pytest.approx(order, abs=0.05)
 
 
@@ -136,6 +183,18 @@ def test_the_complex_step_has_no_round_off_v():
     assert errors.max() <= 2 * np.finfo(float).eps
     assert spec.step_errors(np.sin, np.cos, 1.0, [1e-2], "complex")[0] == pytest.approx(
         1e-4 / 6, rel=1e-3)  # the O(h²) term, h²/6 f'''/f' with f''' = -cos
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("method", ["forward", "backward", "central", "complex"])
+def test_step_errors_differences_are_the_answers_to_the_last_bit(method, dtype):
+    answer = (lessons.reference("02.complex_step") if method == "complex"
+              else _difference(method))
+    hs = np.asarray(np.logspace(-12, -1, 23), dtype=dtype)
+    xs = np.full(hs.shape, 1.0, dtype=dtype)
+    approx = np.asarray(answer(np.sin, xs, hs), dtype=np.float64)
+    expected = np.abs(approx - np.cos(1.0)) / np.cos(1.0)
+    assert np.array_equal(spec.step_errors(np.sin, np.cos, 1.0, hs, method, dtype), expected)
 
 
 @pytest.mark.parametrize(("kwargs", "match"), [

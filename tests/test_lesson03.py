@@ -5,19 +5,26 @@ correct implementations, so two other correct implementations must pass every
 public test, and each typical wrong one must fail with its hint. The
 reference is cross-checked against gradkit's own numerical gradient on nets
 of one to four layers and on arbitrary parameter names. A real ``gradkit
-grade`` run gives the solution full marks.
+grade`` run gives the solution full marks, and takes the mark for leaving
+``params`` unchanged from an answer that changes them and fakes that verdict in
+its own process.
+
+The references are the solution's answer cells (``lessons.reference``).
 """
 
+import re
 from pathlib import Path
 
+import _lessons as lessons
 import nbformat
 import numpy as np
 import pytest
 from _grading import edited, failing_hints, grade_variants
 
 import gradkit as gk
-from gradkit.grading import check
+from gradkit.grading import check, plain
 from gradkit.grading import lesson03 as spec
+from gradkit.grading.feedback import run_test
 from gradkit.params import dict_to_vector, vector_to_dict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -27,6 +34,57 @@ LESSON = ROOT / "lessons" / "03_gradient_checking.ipynb"
 
 def _norm(v):
     return np.linalg.norm(v)
+
+
+def _relative_error(grad, gradapprox):
+    """The solution's answer to Exercise 3.1."""
+    return lessons.reference("03.relative_error")(grad, gradapprox)
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_reference_passes_its_own_tests(exercise):
+    reference = lessons.reference(exercise)
+    for test in exercise.tests:
+        assert run_test(exercise, test, reference).status == "pass", test.name
+        plain.encode(test.run(reference))  # returns plain data
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, without a
+    trailing comment, comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines, exercise.id
+    assert [line for line in lines if line in source] == []
+
+
+def _unchanged_test():
+    return next(t for t in spec._CHECK_N.tests if t.name == "params are left unchanged")
+
+
+def test_the_unchanged_params_verdict_is_the_graders_from_the_returned_arrays():
+    test = _unchanged_test()
+    cost, params, grads = test.make_args()
+    returned = plain.decode(plain.encode(test.run_with(lessons.reference(spec._CHECK_N),
+                                                       (cost, params, grads))))
+    assert set(returned) == set(params)  # the student's process sends the arrays, no verdict
+    assert test.after(test.make_args(), returned) == "unchanged"
+    moved = dict(returned, W2=returned["W2"].copy())
+    moved["W2"][1, 2] += 1e-7
+    assert test.after(test.make_args(), moved) == "changed: W2[1, 2] moved by 1.0e-07"
+    assert test.after(test.make_args(), dict(returned, W2=returned["W2"][0])).startswith(
+        "changed: W2 now has the shape")
+    assert test.after(test.make_args(), "unchanged").startswith("changed: params no longer")
+    one_ulp = dict(returned, W2=np.nextafter(returned["W2"], np.inf))
+    assert test.after(test.make_args(), one_ulp) == "unchanged"  # restored with += / -=
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
@@ -66,7 +124,7 @@ def _flat_check(cost, params, grads, epsilon=1e-7, method="central", scale=1.0,
             approx[i] = (J_plus - cost(vector_to_dict(theta - eps * e, spec_))) / (2 * eps)
         else:
             approx[i] = (J_plus - J0) / eps
-    return spec.relative_error(grad, scale * approx)
+    return _relative_error(grad, scale * approx)
 
 
 def _in_place_restored(cost, params, grads, epsilon=1e-7):
@@ -84,7 +142,7 @@ def _in_place_restored(cost, params, grads, epsilon=1e-7):
                 value[index] = old
             approx.append((J_plus - J_minus) / (2 * epsilon))
             grad.append(grads[name][index])
-    return spec.relative_error(np.array(grad), np.array(approx))
+    return _relative_error(np.array(grad), np.array(approx))
 
 
 @pytest.mark.parametrize("answer", [_flat_check, _in_place_restored], ids=["flat", "in_place"])
@@ -100,8 +158,8 @@ def _in_place_never_restored(cost, params, grads, epsilon=1e-7):
             J_plus = cost(params)
             value[index] -= 2 * epsilon
             approx.append((J_plus - cost(params)) / (2 * epsilon))
-    return spec.relative_error(dict_to_vector(grads, dict_to_vector(params)[1])[0],
-                               np.array(approx))
+    return _relative_error(dict_to_vector(grads, dict_to_vector(params)[1])[0],
+                           np.array(approx))
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
@@ -132,16 +190,18 @@ def test_an_absolute_difference_is_told_to_divide_by_the_norms():
 
 @pytest.mark.parametrize("dims", [[3, 1], [3, 4, 1], [3, 4, 3, 1], [2, 5, 4, 3, 2]])
 def test_gradient_check_n_agrees_with_gradkit_on_nets_of_any_depth(dims, rng):
+    gradient_check_n = lessons.reference("03.gradient_check_n")
     cost, params, grads = spec._net(rng, dims)
     before = {name: value.copy() for name, value in params.items()}
-    assert spec.gradient_check_n(cost, params, grads) < 1e-6
+    assert gradient_check_n(cost, params, grads) < 1e-6
     assert all(np.array_equal(params[name], before[name]) for name in params)
     wrong = dict(grads, b1=3 * grads["b1"])
     expected = gk.relative_error(wrong, gk.numerical_gradient(cost, params, h=1e-7))
-    assert spec.gradient_check_n(cost, params, wrong) == pytest.approx(expected, rel=1e-4)
+    assert gradient_check_n(cost, params, wrong) == pytest.approx(expected, rel=1e-4)
 
 
 def test_gradient_check_n_takes_any_names_and_key_order(rng):
+    gradient_check_n = lessons.reference("03.gradient_check_n")
     X = rng.standard_normal((2, 7))
     y = rng.standard_normal(7)
 
@@ -151,14 +211,14 @@ def test_gradient_check_n_takes_any_names_and_key_order(rng):
     params = {"slope": rng.standard_normal(2), "offset": np.array(0.3)}
     r = params["slope"] @ X + params["offset"] - y
     grads = {"offset": np.array(np.mean(r)), "slope": X @ r / 7}  # keys in another order
-    assert spec.gradient_check_n(cost, params, grads) < 1e-7
-    assert spec.gradient_check_n(cost, params, dict(grads, offset=-grads["offset"])) > 1e-2
+    assert gradient_check_n(cost, params, grads) < 1e-7
+    assert gradient_check_n(cost, params, dict(grads, offset=-grads["offset"])) > 1e-2
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    (lambda g, n: [spec.relative_error(g[k], n[k]) for k in g], "list of pairs"),
+    (lambda g, n: [_relative_error(g[k], n[k]) for k in g], "list of pairs"),
     (lambda g, n: [(k, gk.relative_error(g, n)) for k in g], "each tensor its own"),
-    (lambda g, n: [(k, spec.relative_error(g[k], n[k])) for k in sorted(g)], "order of grads"),
+    (lambda g, n: [(k, _relative_error(g[k], n[k])) for k in sorted(g)], "order of grads"),
 ])
 def test_per_tensor_errors_mistakes_get_their_hint(wrong, hint):
     hints = failing_hints("03.per_tensor_errors", wrong)
@@ -169,9 +229,21 @@ def test_a_flipped_small_tensor_hides_in_the_global_error(rng):
     grads = {"W": rng.standard_normal((20, 20)), "b": 1e-3 * rng.standard_normal((20, 1))}
     numeric = {name: g * (1 + 1e-10 * rng.standard_normal(g.shape)) for name, g in grads.items()}
     flipped = dict(grads, b=-grads["b"])
-    errors = dict(spec.per_tensor_errors(flipped, numeric))
+    errors = dict(lessons.reference("03.per_tensor_errors")(flipped, numeric))
     assert errors["b"] == pytest.approx(1.0) and errors["W"] < 1e-9
     assert gk.relative_error(flipped, numeric) < 1e-3  # "look closer" at most, globally
+
+
+# moves one entry of params, then makes this process's own verdict say "unchanged"
+_CHANGES_PARAMS_AND_FAKES_THE_VERDICT = """\
+    params[spec.names[0]].flat[0] += 1.0
+    import gradkit.grading.lesson03 as _spec
+    _spec._unchanged = lambda args, after: "unchanged"
+    for _test in _spec._CHECK_N.tests:
+        if _test.name == "params are left unchanged":
+            object.__setattr__(_test, "call", lambda fn, *args: "unchanged")
+            object.__setattr__(_test, "post", lambda args, value: "unchanged")
+    return relative_error(grad, gradapprox)"""
 
 
 @pytest.fixture(scope="module")
@@ -180,8 +252,10 @@ def graded(tmp_path_factory):
     one_sided = edited(solution, "def gradient_check_n", lambda src: src.replace(
         "J_minus = cost(vector_to_dict(theta_minus, spec))", "J_minus = cost(params)"
     ).replace("(J_plus - J_minus) / (2 * epsilon)", "(J_plus - J_minus) / epsilon"))
+    faked = edited(solution, "def gradient_check_n", lambda src: src.replace(
+        "    return relative_error(grad, gradapprox)", _CHANGES_PARAMS_AND_FAKES_THE_VERDICT))
     return grade_variants(tmp_path_factory.mktemp("lesson03"), "03_gradient_checking",
-                          {"correct": solution, "one_sided": one_sided,
+                          {"correct": solution, "one_sided": one_sided, "faked": faked,
                            "unanswered": nbformat.read(LESSON, as_version=4)})
 
 
@@ -197,6 +271,13 @@ def test_grader_takes_off_only_the_epsilon_test_from_a_one_sided_check(graded):
     assert [t.name for t in failed] == [
         "03.gradient_check_n: epsilon = 1e-2 is used (truncation error shows)"]
     assert "shrinks like epsilon, not epsilon²" in failed[0].output
+
+
+def test_grader_takes_the_unchanged_mark_from_an_answer_that_fakes_it(graded):
+    sub = graded["faked"]
+    failed = [t for t in sub.tests if t.score == 0]
+    assert [t.name for t in failed] == ["03.gradient_check_n: params are left unchanged"]
+    assert "your check changed params" in failed[0].output
 
 
 def test_grader_scores_the_unanswered_lesson_zero(graded):

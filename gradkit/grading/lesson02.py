@@ -6,6 +6,10 @@
   ``≈ C·h^p``: the least-squares slope of ``log(errors)`` against ``log(hs)``.
 - ``02.complex_step`` — ``Im f(x + i·h) / h``, exact to machine precision.
 
+The reference answers are the solution notebook's answer cells; what a typical
+mistake returns, where that takes a near-copy of an answer, is in
+``solutions/instructor/lesson02.py``.
+
 The lesson's plots and its widget use one plain helper, :func:`step_errors`
 (the relative error of a difference at each step, computed in float64 or
 float32), on the functions of :data:`EXAMPLES`.
@@ -14,37 +18,13 @@ float32), on the functions of :data:`EXAMPLES`.
 import numpy as np
 
 from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.numgrad import combine
 
 __all__ = [
     "EXAMPLES",
     "EXERCISES",
-    "backward_difference",
-    "central_difference",
-    "complex_step",
-    "forward_difference",
-    "loglog_slope",
     "step_errors",
 ]
-
-
-def forward_difference(f, x, h):
-    return (f(x + h) - f(x)) / h
-
-
-def backward_difference(f, x, h):
-    return (f(x) - f(x - h)) / h
-
-
-def central_difference(f, x, h):
-    return (f(x + h) - f(x - h)) / (2 * h)
-
-
-def complex_step(f, x, h=1e-20):
-    return np.imag(f(x + 1j * h)) / h
-
-
-def loglog_slope(hs, errors):
-    return float(np.polyfit(np.log10(hs), np.log10(errors), 1)[0])
 
 
 def _cube(x):
@@ -67,12 +47,16 @@ EXAMPLES = {
 }
 """name -> (f, its exact derivative, the point): the functions of the lesson's widget."""
 
-_DIFFERENCES = {
-    "forward": forward_difference,
-    "backward": backward_difference,
-    "central": central_difference,
-    "complex": complex_step,
-}
+_METHODS = ("forward", "backward", "central", "complex")
+
+
+def _difference(f, x, h, method):
+    """The derivative of ``f`` at ``x`` by ``method``, in the dtype of ``x`` and ``h``."""
+    if method == "complex":
+        # the imaginary part carries h·f'(x): nothing is subtracted, so nothing cancels
+        return f(x + 1j * h).imag / h
+    # gradkit's stencils, Σ w·f(x + k·h) / h: each of these takes two of the offsets -1, 0, 1
+    return combine({k: f(x + k * h) for k in (-1, 0, 1)}, h, method)
 
 
 def step_errors(f, dfdx, x, hs, method="central", dtype="float64"):
@@ -111,8 +95,8 @@ def step_errors(f, dfdx, x, hs, method="central", dtype="float64"):
     >>> bool(9 < err[0] / err[1] < 11)  # O(h): ten times smaller step, ten times smaller error
     True
     """
-    if method not in _DIFFERENCES:
-        raise ValueError(f"method={method!r}: choose one of {', '.join(map(repr, _DIFFERENCES))}")
+    if method not in _METHODS:
+        raise ValueError(f"method={method!r}: choose one of {', '.join(map(repr, _METHODS))}")
     dtype = np.dtype(dtype)
     if dtype.kind != "f":
         raise ValueError(
@@ -124,7 +108,7 @@ def step_errors(f, dfdx, x, hs, method="central", dtype="float64"):
     # Arrays, not scalars: numpy keeps an array's dtype through every operation.
     steps = np.asarray(hs, dtype=dtype).reshape(-1)
     xs = np.full(steps.shape, x, dtype=dtype)
-    approx = np.asarray(_DIFFERENCES[method](f, xs, steps), dtype=np.float64)
+    approx = np.asarray(_difference(f, xs, steps, method), dtype=np.float64)
     return np.abs(approx - exact) / abs(exact)
 
 
@@ -141,12 +125,14 @@ def _close(a, b, rtol=1e-6):
 
 _X3 = np.array([-1.0, 0.5, 2.0])
 
+# a wrong= mistake is as close as _close asks: relative 1e-6, no absolute slack
+_EXACT = {"rtol": 1e-6, "atol": 0.0}
+
 _FORWARD = Exercise(
     id="02.forward_difference",
     title="The forward difference",
     function="forward_difference",
     points=2,
-    reference=forward_difference,
     tests=[
         Test("sin at x = 1, h = 1e-3", args=(np.sin, 1.0, 1e-3),
              shows="f = np.sin, x = 1.0, h = 1e-3"),
@@ -157,17 +143,14 @@ _FORWARD = Exercise(
     ],
     mistakes=[
         Mistake("you used both neighbours: that is the central difference of the next "
-                "exercise; here use only f(x + h) and f(x).",
-                lambda a, got: _close(got, central_difference(*a))),
+                "exercise; here use only f(x + h) and f(x).", wrong="central", **_EXACT),
         Mistake("you stepped back to x - h; the forward difference steps forward: "
-                "(f(x + h) - f(x)) / h.",
-                lambda a, got: _close(got, backward_difference(*a))),
-        Mistake("you forgot to divide by h.",
-                lambda a, got: _close(got, a[0](a[1] + a[2]) - a[0](a[1]))),
+                "(f(x + h) - f(x)) / h.", wrong="backward", **_EXACT),
+        Mistake("you forgot to divide by h.", wrong="forward_not_divided", **_EXACT),
         Mistake("you divided by 2h; the points x and x + h are h apart.",
-                lambda a, got: _close(got, forward_difference(*a) / 2)),
+                lambda a, got, e: _close(got, np.asarray(e) / 2)),
         Mistake("the sign is flipped: subtract f(x) from f(x + h).",
-                lambda a, got: _close(got, -forward_difference(*a))),
+                lambda a, got, e: _close(got, -np.asarray(e))),
     ],
     hint="Evaluate f at x + h and at x, subtract, divide by h; call f rather than writing a "
          "formula for one function.",
@@ -181,7 +164,6 @@ _CENTRAL = Exercise(
     title="The central (two-sided) difference",
     function="central_difference",
     points=3,
-    reference=central_difference,
     tests=[
         Test("sin at x = 1, h = 0.1", args=(np.sin, 1.0, 0.1),
              shows="f = np.sin, x = 1.0, h = 0.1"),
@@ -193,15 +175,14 @@ _CENTRAL = Exercise(
              shows="f(x) = x**2, x = 3.0, h = 2.0"),
     ],
     mistakes=[
-        Mistake(_ONE_SIDED, lambda a, got: _close(got, forward_difference(*a))),
-        Mistake(_ONE_SIDED, lambda a, got: _close(got, backward_difference(*a))),
+        Mistake(_ONE_SIDED, wrong="forward", **_EXACT),
+        Mistake(_ONE_SIDED, wrong="backward", **_EXACT),
         Mistake("you divided by h: x - h and x + h are 2h apart, so divide by 2h "
                 "(your values are twice too large).",
-                lambda a, got: _close(got, 2 * central_difference(*a))),
-        Mistake("you forgot to divide by 2h.",
-                lambda a, got: _close(got, a[0](a[1] + a[2]) - a[0](a[1] - a[2]))),
+                lambda a, got, e: _close(got, 2 * np.asarray(e))),
+        Mistake("you forgot to divide by 2h.", wrong="central_not_divided", **_EXACT),
         Mistake("the sign is flipped: it is f(x + h) - f(x - h).",
-                lambda a, got: _close(got, -central_difference(*a))),
+                lambda a, got, e: _close(got, -np.asarray(e))),
     ],
     hint="Evaluate f at x + h and at x - h, subtract, divide by the distance 2h between them.",
 )
@@ -209,7 +190,7 @@ _CENTRAL = Exercise(
 
 def _fwd_errors_of_sin():
     hs = np.logspace(-4, -1, 7)
-    return hs, np.abs(forward_difference(np.sin, 1.0, hs) - np.cos(1.0))
+    return hs, abs(np.cos(1.0)) * step_errors(np.sin, np.cos, 1.0, hs, "forward")
 
 
 def _noisy_power_law(rng):
@@ -217,17 +198,11 @@ def _noisy_power_law(rng):
     return hs, 0.5 * hs**2 * np.exp(0.3 * rng.standard_normal(hs.size))
 
 
-def _endpoints(a):
-    hs, errors = np.log10(a[0]), np.log10(a[1])
-    return (errors[-1] - errors[0]) / (hs[-1] - hs[0])
-
-
 _SLOPE = Exercise(
     id="02.loglog_slope",
     title="The order of a method from a log-log plot",
     function="loglog_slope",
     points=3,
-    reference=loglog_slope,
     tests=[
         Test("errors = 3 h² exactly", args=(np.array([1e-1, 1e-2, 1e-3]), 3 * np.array(
             [1e-1, 1e-2, 1e-3]) ** 2), shows="hs = [0.1, 0.01, 0.001], errors = 3 * hs**2"),
@@ -241,10 +216,10 @@ _SLOPE = Exercise(
                 lambda a, got: np.size(got) == 2),
         Mistake("you fitted log(hs) against log(errors); fit log(errors) as a function of "
                 "log(hs), so the slope is p in errors ≈ C·h^p.",
-                lambda a, got: _close(got, 1 / loglog_slope(*a), 1e-4)),
+                lambda a, got, e: _close(got, 1 / float(e), 1e-4)),
         Mistake("you used only the first and last points; fit a straight line through all "
                 "points by least squares (np.polyfit with deg=1), so one noisy point matters less.",
-                lambda a, got: _close(got, _endpoints(a), 1e-4)),
+                wrong="slope_of_endpoints", rtol=1e-4, atol=0.0),
         Mistake("take the logarithm of both hs and errors before fitting: on a log-log plot "
                 "a power law C·h^p is a straight line of slope p.",
                 lambda a, got: not 0.5 < float(got) < 5),
@@ -253,20 +228,11 @@ _SLOPE = Exercise(
          "and return p as a float.",
 )
 
-def _step(args):
-    return args[2] if len(args) > 2 else 1e-20
-
-
-def _at_complex_point(args):
-    return args[0](args[1] + 1j * _step(args))
-
-
 _COMPLEX = Exercise(
     id="02.complex_step",
     title="The complex step",
     function="complex_step",
     points=2,
-    reference=complex_step,
     tests=[
         Test("sin at x = 1 with the default h = 1e-20", args=(np.sin, 1.0),
              shows="f = np.sin, x = 1.0 (h left at its default)"),
@@ -279,18 +245,16 @@ _COMPLEX = Exercise(
         Mistake("your result is complex: return the imaginary part divided by h, "
                 "np.imag(f(x + 1j * h)) / h, a real number.",
                 lambda a, got: np.iscomplexobj(got)),
-        Mistake("divide the imaginary part by h.",
-                lambda a, got: _close(got, np.imag(_at_complex_point(a)))),
+        Mistake("divide the imaginary part by h.", wrong="complex_not_divided", **_EXACT),
         Mistake("you got 0: the step must be imaginary, f(x + 1j * h), not f(x + h); "
                 "with h = 1e-20 a real step does not even change x.",
                 lambda a, got: bool(np.all(np.asarray(got) == 0))),
         Mistake("that is a real finite difference; the complex step evaluates f once at "
                 "x + 1j * h and needs no subtraction: np.imag(f(x + 1j * h)) / h.",
-                lambda a, got: _close(got, forward_difference(a[0], a[1], _step(a)))),
+                wrong="complex_as_forward", **_EXACT),
         Mistake("you took the real part (or the absolute value) of f(x + 1j * h); the "
                 "derivative is in the imaginary part, "
-                "np.imag(f(x + 1j * h)) / h.",
-                lambda a, got: _close(got, np.real(_at_complex_point(a)) / _step(a))),
+                "np.imag(f(x + 1j * h)) / h.", wrong="complex_real_part", **_EXACT),
     ],
     hint="Evaluate f once at the complex point x + 1j*h and return np.imag(...) / h; use the "
          "h you are given.",

@@ -12,47 +12,21 @@
 The tests of ``03.gradient_check_n`` use small networks of :mod:`gradkit.mlp`
 with correct gradients and with wrong ones; its results are compared with a
 relative tolerance where a bug dominates the error, and only bounded from
-above where round-off does (two correct implementations differ there).
+above where round-off does (two correct implementations differ there). Whether
+the check left ``params`` unchanged is decided on the grader's side, from the
+arrays as the student's process returns them after the call.
+
+The reference answers are the solution notebook's answer cells; what a typical
+mistake returns, where that takes a near-copy of an answer, is in
+``solutions/instructor/lesson03.py``.
 """
 
 import numpy as np
 
 from gradkit import mlp
 from gradkit.grading.spec import Exercise, Mistake, Test
-from gradkit.numgrad import numerical_gradient
-from gradkit.params import dict_to_vector, vector_to_dict
 
-__all__ = ["EXERCISES", "gradient_check_n", "per_tensor_errors", "relative_error"]
-
-
-def relative_error(grad, gradapprox):
-    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
-    if denominator == 0:
-        return 0.0
-    return float(np.linalg.norm(grad - gradapprox) / denominator)
-
-
-def gradient_check_n(cost, params, grads, epsilon=1e-7):
-    theta, spec = dict_to_vector(params)
-    grad, _ = dict_to_vector(grads, spec)  # in the order of params, whatever the order of grads
-    gradapprox = np.zeros_like(theta)
-    for i in range(theta.size):
-        theta_plus, theta_minus = theta.copy(), theta.copy()
-        theta_plus[i] += epsilon
-        theta_minus[i] -= epsilon
-        J_plus = cost(vector_to_dict(theta_plus, spec))
-        J_minus = cost(vector_to_dict(theta_minus, spec))
-        gradapprox[i] = (J_plus - J_minus) / (2 * epsilon)
-    return relative_error(grad, gradapprox)
-
-
-def per_tensor_errors(grads, numeric):
-    return [(name, relative_error(grads[name], numeric[name])) for name in grads]
-
-
-def _close(a, b, rtol=1e-4):
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=0.0))
+__all__ = ["EXERCISES"]
 
 
 _A = np.array([1.0, 2.0, 3.0])
@@ -64,16 +38,15 @@ def _matrices(rng):
     return W, W + 1e-3 * rng.standard_normal((4, 3))
 
 
-def _norm(v):
-    return float(np.linalg.norm(v))
-
+_ONE_NORM = ("divide by the sum of both norms, ‖grad‖ + ‖gradapprox‖. Dividing by one of "
+             "them, or by the larger one (max, as in CS231n's notes: symmetric too), gives "
+             "about twice this error for close gradients, and 2 for opposite ones.")
 
 _RELATIVE = Exercise(
     id="03.relative_error",
     title="The relative error",
     function="relative_error",
     points=3,
-    reference=relative_error,
     tests=[
         Test("vectors that differ in one entry", args=(_A, _B),
              shows="grad = [1., 2., 3.], gradapprox = [1., 2., 3.1]"),
@@ -91,15 +64,12 @@ _RELATIVE = Exercise(
                 lambda a, got: bool(np.isnan(got))),
         Mistake("that is the absolute difference ‖grad − gradapprox‖; divide it by "
                 "‖grad‖ + ‖gradapprox‖ so the error does not depend on the units of the cost.",
-                lambda a, got: _close(got, _norm(a[0] - a[1]), 1e-6)),
-        Mistake("divide by the sum of both norms, ‖grad‖ + ‖gradapprox‖. Dividing by one of "
-                "them, or by the larger one (max, as in CS231n's notes: symmetric too), gives "
-                "about twice this error for close gradients, and 2 for opposite ones.",
-                lambda a, got: _close(got, _norm(a[0] - a[1]) / _norm(a[0]), 1e-6)
-                or _close(got, _norm(a[0] - a[1]) / _norm(a[1]), 1e-6)),  # max is one of them
+                wrong="relative_absolute", rtol=1e-6, atol=0.0),
+        # the larger norm (max) is one of the two: these two mistakes cover it
+        Mistake(_ONE_NORM, wrong="relative_by_grad", rtol=1e-6, atol=0.0),
+        Mistake(_ONE_NORM, wrong="relative_by_gradapprox", rtol=1e-6, atol=0.0),
         Mistake("use the 2-norms (np.linalg.norm) of the whole vectors, not squared norms.",
-                lambda a, got: _close(got, _norm(a[0] - a[1]) ** 2
-                                      / (_norm(a[0]) ** 2 + _norm(a[1]) ** 2), 1e-6)),
+                wrong="relative_squared", rtol=1e-6, atol=0.0),
     ],
     hint="Compute np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + "
          "np.linalg.norm(gradapprox)), and return 0.0 when the denominator is 0.",
@@ -146,46 +116,43 @@ def _grads_in_another_order(rng):
     return cost, params, dict(reversed(list(grads.items())))
 
 
-def _params_after(fn, cost, params, grads):
-    """Run the check, then say whether it left ``params`` as it found them."""
-    before = {name: value.copy() for name, value in params.items()}
+def _params_after_check(fn, cost, params, grads):
+    """Run the check; return ``params`` as they are afterwards, for :func:`_unchanged`."""
     fn(cost, params, grads)
-    for name, old in before.items():
-        moved = np.abs(np.asarray(params[name], dtype=float) - old)
-        if moved.max() > 1e-12:  # restoring with += / -= may leave 1 ulp: not a change
+    return params
+
+
+def _unchanged(args, after):
+    """"unchanged", or "changed: ..." naming the entry of ``params`` that moved most.
+
+    ``args`` are the test's inputs built afresh, ``after`` the params the student's
+    process sent back after the check: the verdict is the grader's, not theirs.
+    """
+    params = args[1]
+    if not isinstance(after, dict) or sorted(after) != sorted(params):
+        return "changed: params no longer has the keys " + ", ".join(params)
+    for name, old in params.items():
+        new = np.asarray(after[name], dtype=float)
+        if new.shape != old.shape:
+            return f"changed: {name} now has the shape {new.shape}, not {old.shape}"
+        moved = np.nan_to_num(np.abs(new - old), nan=np.inf)
+        if moved.size and moved.max() > 1e-12:  # restoring with += / -= may leave 1 ulp
             index = tuple(int(i) for i in np.unravel_index(moved.argmax(), moved.shape))
             return f"changed: {name}{list(index)} moved by {moved.max():.1e}"
     return "unchanged"
 
 
-def _variant(args, method="central", scale=1.0, epsilon=None, measure="relative"):
-    """What a typical wrong implementation returns for these test inputs."""
-    cost, params, grads = args[:3]
-    eps = epsilon if epsilon is not None else (args[3] if len(args) > 3 else 1e-7)
-    numeric = scale * dict_to_vector(numerical_gradient(cost, params, h=eps, method=method))[0]
-    grad = dict_to_vector(grads, dict_to_vector(params)[1])[0]
-    diff = _norm(grad - numeric)
-    return {"relative": diff / (_norm(grad) + _norm(numeric)), "absolute": diff,
-            "by_grad": diff / _norm(grad)}[measure]
-
-
-def _unordered(args):
-    """The error when grads is flattened in its own key order instead of params'."""
-    cost, params, grads = args[:3]
-    numeric = dict_to_vector(numerical_gradient(cost, params, h=1e-7))[0]
-    grad = np.concatenate([np.ravel(g) for g in grads.values()])
-    return relative_error(grad, numeric)
-
-
 _ONE_SIDED = ("you used a one-sided difference: your error shrinks like epsilon, not "
               "epsilon². Use (J(theta + epsilon) - J(theta - epsilon)) / (2 * epsilon).")
+
+_NORMWISE = ("divide ‖grad − gradapprox‖ by ‖grad‖ + ‖gradapprox‖ (the normwise relative "
+             "error of Exercise 3.1).")
 
 _CHECK_N = Exercise(
     id="03.gradient_check_n",
     title="The N-dimensional gradient check",
     function="gradient_check_n",
     points=5,
-    reference=gradient_check_n,
     tests=[
         Test("correct gradients of a 3-layer net: an error below 1e-6", args=_correct_3_layers,
              seed=1, rtol=0.0, atol=1e-6,
@@ -201,7 +168,8 @@ _CHECK_N = Exercise(
         Test("grads given in another key order than params", args=_grads_in_another_order,
              seed=5, rtol=0.0, atol=1e-6,
              shows="a 3-layer net, correct grads with keys b3, W3, ..., W1 (params: W1, b1, ...)"),
-        Test("params are left unchanged", args=_correct_3_layers, seed=6, call=_params_after,
+        Test("params are left unchanged", args=_correct_3_layers, seed=6,
+             call=_params_after_check, post=_unchanged,
              shows="params before and after gradient_check_n(cost, params, grads)"),
     ],
     mistakes=[
@@ -210,20 +178,17 @@ _CHECK_N = Exercise(
                 lambda a, got: isinstance(got, str) and got.startswith("changed")),
         Mistake("return one number, the relative error, as a float.",
                 lambda a, got: np.size(got) != 1),
-        Mistake(_ONE_SIDED, lambda a, got: _close(got, _variant(a, "forward"), 1e-3)),
+        Mistake(_ONE_SIDED, wrong="check_one_sided", rtol=1e-3, atol=0.0),
         Mistake("divide J(theta + epsilon) - J(theta - epsilon) by 2 * epsilon, the distance "
                 "between the two points; your gradapprox is twice too large.",
-                lambda a, got: _close(got, _variant(a, scale=2.0), 1e-3)),
+                wrong="check_gradapprox_doubled", rtol=1e-3, atol=0.0),
         Mistake("use the epsilon you are given, not a fixed 1e-7.",
-                lambda a, got: len(a) > 3 and float(got) < _variant(a) / 100),
+                lambda a, got, e: len(a) > 3 and float(got) < float(e) / 100),
         Mistake("flatten grads in the order of params, with the same spec: "
                 "dict_to_vector(grads, spec). Then entry i of grad and of gradapprox is the "
-                "same parameter.",
-                lambda a, got: _close(got, _unordered(a), 1e-3) and _unordered(a) > 1e-3),
-        Mistake("divide ‖grad − gradapprox‖ by ‖grad‖ + ‖gradapprox‖ (the normwise relative "
-                "error of Exercise 3.1).",
-                lambda a, got: _close(got, _variant(a, measure="absolute"), 1e-3)
-                or _close(got, _variant(a, measure="by_grad"), 1e-3)),
+                "same parameter.", wrong="check_grads_unordered", rtol=1e-3, atol=0.0),
+        Mistake(_NORMWISE, wrong="check_absolute", rtol=1e-3, atol=0.0),
+        Mistake(_NORMWISE, wrong="check_by_grad", rtol=1e-3, atol=0.0),
     ],
     hint="Flatten params with dict_to_vector, flatten grads with the same spec, then for "
          "each i: J at theta ± epsilon·e_i (through vector_to_dict), the central difference, "
@@ -251,7 +216,6 @@ _PER_TENSOR = Exercise(
     title="The relative error of each tensor",
     function="per_tensor_errors",
     points=2,
-    reference=per_tensor_errors,
     tests=[
         Test("three tensors, b1 with a flipped sign", args=_three_tensors, seed=7, atol=1e-8,
              shows="grads W1 (3x2), b1 (3x1), W2 (1x3); numeric equal but for -b1"),
