@@ -54,7 +54,7 @@ def _grade(args):
     except Exception as exc:  # a broken hidden-tests file is the instructor's to fix
         print(f"gradkit grade: {exc}", file=sys.stderr)
         return 2
-    print(f"isolation: {grader.isolation.description}", file=sys.stderr)
+    print(f"isolation: {grader.isolation.description}")
     if args.gradescope:  # one Gradescope submission: exactly one notebook, of --lesson
         from gradkit.grading.autograder import refused_results, select_submission, write_results
 

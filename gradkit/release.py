@@ -15,10 +15,9 @@ This repository, with ``solutions/``, stays the self-paced edition.
 import ast
 import re
 import shutil
-import textwrap
 from pathlib import Path
 
-__all__ = ["answer_lines", "leaks", "make_release"]
+__all__ = ["answer_blocks", "leaks", "library_equivalents", "make_release"]
 
 MARKER = ".gradkit-release"
 _MIN_LINE = 25  # shorter lines (``return dx``) are too common to count as an answer
@@ -53,68 +52,107 @@ def _source_root():
     return Path(gradkit.__file__).resolve().parent.parent
 
 
-def answer_lines(solutions_dir):
-    """``{line: where}``: each line of each solution's answer blocks (at least 25
-    characters, not a comment), and of each instructor-only function."""
+def answer_blocks(solutions_dir):
+    """``[(where, lines)]``: the distinctive lines (at least 25 characters, not comments)
+    of each answer block of the solutions and of each instructor-only function."""
     from gradkit.grading.notebook import BEGIN, END, is_answer_cell, read_notebook
 
-    found = {}
+    blocks = []
     for path in sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb")):
         nb = read_notebook(path)
         for number, cell in enumerate(nb.cells, start=1):
             if not is_answer_cell(cell):
                 continue
-            inside = False
+            inside, lines = False, []
             for line in cell.source.splitlines():
                 stripped = line.strip()
                 if stripped.startswith(BEGIN):
-                    inside = True
+                    inside, lines = True, []
                 elif stripped.startswith(END):
                     inside = False
-                elif inside and len(stripped) >= _MIN_LINE and not stripped.startswith("#"):
-                    found.setdefault(_norm(stripped), f"{path.name}, cell {number}")
+                    if lines:
+                        blocks.append((f"{path.name}, cell {number}", lines))
+                elif inside and _distinctive(stripped):
+                    lines.append(_norm(stripped))
     instructor = Path(solutions_dir) / "instructor"
     for path in sorted(instructor.glob("*.py")) if instructor.is_dir() else ():
         text = path.read_text(encoding="utf-8")
+        source = text.splitlines()
         for node in ast.walk(ast.parse(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                body = textwrap.dedent("\n".join(
-                    text.splitlines()[node.body[0].lineno - 1:node.end_lineno]))
-                for line in body.splitlines():
-                    stripped = line.strip()
-                    if len(stripped) >= _MIN_LINE and not stripped.startswith(("#", '"""')):
-                        found.setdefault(_norm(stripped), f"{path.name}, {node.name}")
-    return found
+                body = node.body
+                if body and isinstance(body[0], ast.Expr) and isinstance(
+                        getattr(body[0], "value", None), ast.Constant):
+                    body = body[1:]  # the docstring
+                if not body:
+                    continue
+                text_lines = source[body[0].lineno - 1:node.end_lineno]
+                lines = [_norm(x) for x in text_lines if _distinctive(x.strip())]
+                if lines:
+                    blocks.append((f"instructor/{path.name}, {node.name}", lines))
+    return blocks
+
+
+def _distinctive(stripped):
+    return len(stripped) >= _MIN_LINE and not stripped.startswith("#")
 
 
 def _norm(line):
-    return re.sub(r"\s+", " ", line.strip())
+    return re.sub(r"\s+", " ", line.split("  #")[0].strip())
 
 
-def leaks(directory, solutions_dir, hidden_dir=None):
-    """Where the edition in ``directory`` holds a line of an answer, of an instructor
-    function, or of a hidden test: a list of ``"file: what (from where)"``, empty when
-    there is none."""
-    wanted = answer_lines(solutions_dir)
-    hidden = {}
+def _holds(block, lines):
+    """True when a file's ``lines`` hold ``block``: half its distinctive lines (at least
+    two), or the whole of a one-line block of 40 characters or more."""
+    found = sum(line in lines for line in block)
+    if len(block) == 1:
+        return found == 1 and len(block[0]) >= 40
+    return found >= max(2, (len(block) + 1) // 2)
+
+
+def leaks(directory, solutions_dir, hidden_dir=None, where=None):
+    """Where the edition in ``directory`` holds an answer block of the solutions, an
+    instructor function, or a line of a hidden test: a list of ``"file: what (from
+    where)"``, empty when there is none. ``where(path) -> bool`` picks the files to scan
+    (default: all text files)."""
+    blocks = answer_blocks(solutions_dir)
+    hidden = []
     if hidden_dir is not None:
         for path in sorted(Path(hidden_dir).glob("*.py")):
-            for line in path.read_text(encoding="utf-8").splitlines():
-                if len(line.strip()) >= _MIN_LINE and not line.strip().startswith("#"):
-                    hidden.setdefault(_norm(line), f"hidden test {path.name}")
+            hidden += [(f"hidden test {path.name}", _norm(x)) for x in
+                       path.read_text(encoding="utf-8").splitlines() if _distinctive(x.strip())]
     found = []
     for path in sorted(Path(directory).rglob("*")):
         if not path.is_file() or path.suffix not in (".py", ".ipynb", ".json", ".md", ".txt",
                                                      ".toml", ".yml", ".cfg"):
             continue
+        if where is not None and not where(path):
+            continue
         text = path.read_text(encoding="utf-8", errors="replace")
         if path.suffix == ".ipynb":  # JSON strings: compare the lines as the cells hold them
             text = text.replace('\\"', '"').replace("\\n", "\n")
         lines = {_norm(line) for line in text.splitlines()}
-        for line, where in list(wanted.items()) + list(hidden.items()):
+        lines |= {_norm(line.strip().strip('",')) for line in text.splitlines()}
+        whole = path.suffix == ".ipynb"  # a lesson shows code to fix: only a whole answer counts
+        for origin, block in blocks:
+            if (all(line in lines for line in block) and len(" ".join(block)) >= 40) \
+                    if whole else _holds(block, lines):
+                found.append(f"{path.relative_to(directory)}: {block[0][:60]!r} ({origin})")
+        for origin, line in hidden:
             if line in lines:
-                found.append(f"{path.relative_to(directory)}: {line[:60]!r} ({where})")
+                found.append(f"{path.relative_to(directory)}: {line[:60]!r} ({origin})")
     return found
+
+
+def library_equivalents(directory, solutions_dir):
+    """Answers that the ``gradkit`` library itself implements (later lessons use them), as
+    :func:`leaks` finds them in the library's modules (outside ``gradkit/grading``)."""
+    return leaks(directory, solutions_dir,
+                 where=lambda p: p.suffix == ".py" and "grading" not in p.parts)
+
+
+def _not_library(path):
+    return "grading" in path.parts or path.suffix != ".py"
 
 
 def make_release(out, solutions_dir=None, lessons_dir=None):
@@ -156,7 +194,7 @@ def make_release(out, solutions_dir=None, lessons_dir=None):
     (out / "README.md").write_text(STUDENT_README.format(title=title), encoding="utf-8")
     (out / MARKER).write_text("a graded edition written by `gradkit release`\n",
                               encoding="utf-8")
-    found = leaks(out, solutions_dir)
+    found = leaks(out, solutions_dir, where=_not_library)
     if found:
         shutil.rmtree(out)
         raise ValueError(f"the edition would hold answers, so nothing was written: {found[0]}"

@@ -45,7 +45,7 @@ __all__ = ["Submission", "TestResult", "Grader"]
 MAX_LINE = 4 * 1024 * 1024  # bytes of one event (one test's value)
 MAX_TOTAL = 16 * 1024 * 1024  # bytes of all a worker may send
 MAX_CALLS = 20000  # reference calls one worker may ask for
-_EVENTS = {"cell", "test", "grade_end", "call", "done"}
+_EVENTS = {"cell", "test", "grade_end", "call", "hidden_request", "done"}
 _STATUS = {"cell": {"ok", "error", "timeout", "crashed"},
            "test": {"ok", "unanswered", "missing", "error"},
            "grade_end": {"timeout", "crashed"}}
@@ -66,11 +66,21 @@ class _Stream:
     test calling another exercise's function) are answered on the worker's
     stdin with ``answer(name, args)``. A malformed line is skipped and counted;
     a stream past its bounds or its deadline ends with a one-line ``reason``.
+
+    Hidden tests: their inputs (``hidden``, ``{exercise: [{"name", "pickle"}]}``) leave
+    the grader only when the worker asks (``hidden_request``) after every visible
+    result has come in, and from then on nothing visible is accepted: whatever the
+    student's code learns from a hidden input cannot reach the feedback they see.
     """
 
-    def __init__(self, planned_cells, planned_tests, remote, answer):
+    def __init__(self, planned_cells, planned_tests, remote, answer, hidden=None):
         self.planned_cells = planned_cells
-        self.planned_tests = planned_tests
+        self.hidden = hidden or {}
+        self.hidden_names = {e: {t["name"] for t in ts} for e, ts in self.hidden.items()}
+        self.sealed = False
+        self.planned_tests = {e: set(names) | self.hidden_names.get(e, set())
+                              for e, names in planned_tests.items()}
+        self.visible_tests = planned_tests
         self.remote = remote
         self.answer = answer
         self.events = []
@@ -158,6 +168,11 @@ class _Stream:
         if kind == "call":
             self._reply(event)
             return False
+        if kind == "hidden_request":
+            self._send_hidden()
+            return False
+        if self.sealed and kind == "cell":
+            return False  # nothing visible after the hidden inputs left
         if kind in _STATUS and event.get("status") not in _STATUS[kind]:
             self.malformed += 1
             return False
@@ -177,16 +192,20 @@ class _Stream:
             self.malformed += 1
             return False
         if kind == "grade_end":
-            if exercise not in self._ended:
-                self._ended.add(exercise)
+            key = (exercise, self.sealed)
+            if key not in self._ended:
+                self._ended.add(key)
                 self.events.append({"event": "grade_end", "exercise": exercise,
-                                    "status": event["status"]})
+                                    "status": event["status"], "hidden": self.sealed})
             return False
         name = event.get("test")
         if not isinstance(name, str) or name not in self.planned_tests[exercise]:
             self.malformed += 1
             return False
-        if (exercise, name) in self._answered or exercise in self._ended:
+        is_hidden = name in self.hidden_names.get(exercise, ())
+        if is_hidden != self.sealed:
+            return False  # visible results before the seal, hidden ones after it
+        if (exercise, name) in self._answered or (exercise, self.sealed) in self._ended:
             return False  # the first answer wins
         self._answered.add((exercise, name))
         error = event.get("error", "")
@@ -194,6 +213,22 @@ class _Stream:
                             "status": event["status"], "value": event.get("value"),
                             "error": error[:500] if isinstance(error, str) else "?"})
         return False
+
+    def _visible_complete(self):
+        cells = self.planned_cells <= self._cells
+        tests = all((e, False) in self._ended or all((e, n) in self._answered for n in names)
+                    for e, names in self.visible_tests.items())
+        return cells and tests
+
+    def _send_hidden(self):
+        reply = {"hidden": {}}
+        if not self.sealed and self._visible_complete():
+            reply = {"hidden": self.hidden}
+        self.sealed = True
+        try:
+            self._write((json.dumps(reply) + "\n").encode())
+        except (OSError, TimeoutError):
+            pass
 
     def _reply(self, event):
         self.calls += 1
@@ -486,15 +521,16 @@ class Grader:
         return events
 
     def _job_tests(self, steps, exercises):
-        """The tests each grade step runs: public ones by name, hidden ones as pickled
-        inputs (the worker never sees the hidden tests' files)."""
+        """``(public, hidden)``: the public tests each grade step runs, by name, and the
+        hidden tests' inputs, pickled, which the grader keeps until the worker asks for
+        them after every visible result (the worker never sees the hidden tests' files)."""
         by_id = {e.id: e for e in exercises}
-        tests = {}
+        public, hidden = {}, {}
         for step in steps:
             if step["kind"] != "grade" or step["exercise"] not in by_id:
                 continue
             exercise = by_id[step["exercise"]]
-            planned = [{"name": t.name} for t in exercise.tests]
+            public[exercise.id] = [{"name": t.name} for t in exercise.tests]
             for test in self.hidden.get(exercise.id, []):
                 try:
                     data = pickle.dumps((test.make_args(), test.call))
@@ -502,18 +538,17 @@ class Grader:
                     raise ValueError(
                         f"hidden test {test.name!r} of {exercise.id}: its inputs and call must "
                         f"be plain values and module-level functions ({exc})") from None
-                planned.append({"name": test.name,
-                                "pickle": base64.b64encode(data).decode("ascii")})
-            tests[exercise.id] = planned
-        return tests
+                hidden.setdefault(exercise.id, []).append(
+                    {"name": test.name, "pickle": base64.b64encode(data).decode("ascii")})
+        return public, hidden
 
     def _run_worker(self, steps, exercises, lesson, fork=True):
         """Run ``steps`` in a sandboxed worker; return the events it sent, checked."""
-        tests = self._job_tests(steps, exercises)
+        tests, hidden = self._job_tests(steps, exercises)
         remote = self._remote_names(exercises)
         job = {"steps": [{k: v for k, v in s.items() if k != "defines"} for s in steps],
                "timeout": self.timeout, "memory_mb": self.memory_mb, "fork": fork,
-               "tests": tests, "remote": remote}
+               "tests": tests, "remote": remote, "hidden": sorted(hidden)}
         n_steps = sum(s["kind"] != "remote" for s in steps)
         limits = Limits(cpu_seconds=self.timeout * (n_steps + 2), memory_mb=self.memory_mb,
                         processes=self.processes, file_mb=self.file_mb)
@@ -522,7 +557,7 @@ class Grader:
             planned_cells={s["index"] for s in steps if s["kind"] == "cell"},
             planned_tests={e: {t["name"] for t in ts} for e, ts in tests.items()},
             remote=set(remote), answer=lambda name, args: self._call_reference(
-                lesson, name, args))
+                lesson, name, args), hidden=hidden)
         try:
             box = SandboxedProcess([sys.executable, "-m", "gradkit.grading.worker"], limits,
                                    self.isolation)
@@ -588,7 +623,7 @@ class Grader:
             if kind == "test":
                 results[(event.get("exercise"), event.get("test"))] = event
             elif kind == "grade_end":
-                ends[event.get("exercise")] = event.get("status")
+                ends[(event.get("exercise"), bool(event.get("hidden")))] = event.get("status")
             elif kind == "cell":
                 cells[event.get("index")] = event
         finished = any(e.get("event") == "done" for e in events)
@@ -626,7 +661,8 @@ class Grader:
                 max_score = exercise.points * test.weight / total
                 hidden = not any(test is p for p in public)
                 output = self._test_output(exercise, test, results.get((exercise.id, test.name)),
-                                           ends.get(exercise.id), missing, answer_error, finished,
+                                           ends.get((exercise.id, hidden)), missing, answer_error,
+                                           finished,
                                            stream)
                 passed = output == "passed"
                 sub.tests.append(TestResult(

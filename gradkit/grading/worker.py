@@ -282,12 +282,13 @@ def _inline_step(step, ns, channel, timeout, tests, remote):
         signal.setitimer(signal.ITIMER_PROF, 0)
 
 
-def _tests_of(job):
-    """``{exercise_id: [Test, ...]}``: public tests from the spec, hidden ones from the job."""
+def _tests_of(planned_by_exercise):
+    """``{exercise_id: [Test, ...]}``: public tests from the spec (by name), hidden ones
+    from the inputs the grader sent (pickled)."""
     from gradkit.grading.spec import Test, get_exercise
 
     tests = {}
-    for exercise_id, planned in job.get("tests", {}).items():
+    for exercise_id, planned in planned_by_exercise.items():
         exercise = get_exercise(exercise_id)
         public = {t.name: t for t in exercise.tests}
         found = []
@@ -299,6 +300,22 @@ def _tests_of(job):
                 found.append(public[item["name"]])
         tests[exercise_id] = found
     return tests
+
+
+def _run_hidden(job, ns, channel, inbox, run, remote):
+    """After every visible step: ask the grader for the hidden tests' inputs, run them."""
+    from gradkit.grading.spec import get_exercise
+
+    channel.send(event="hidden_request")
+    try:
+        reply = inbox.readline(job["timeout"])
+    except (TimeoutError, EOFError, ValueError):
+        return
+    hidden = reply.get("hidden", {}) if isinstance(reply, dict) else {}
+    for exercise_id, tests in _tests_of(hidden).items():
+        step = {"kind": "grade", "exercise": exercise_id,
+                "function": get_exercise(exercise_id).function}
+        run(step, ns, channel, job["timeout"], tests, remote)
 
 
 def _drop_to(uid):
@@ -354,7 +371,7 @@ def main():
 
     from gradkit.grading.spec import get_exercise
 
-    tests = _tests_of(job)
+    tests = _tests_of(job.get("tests", {}))
     for step in job["steps"]:
         if step["kind"] == "grade":
             step["function"] = get_exercise(step["exercise"]).function
@@ -378,6 +395,8 @@ def main():
                     ns[name] = remote[name]
             continue
         run(step, ns, channel, job["timeout"], tests.get(step.get("exercise")), remote)
+    if job.get("hidden"):
+        _run_hidden(job, ns, channel, inbox, run, remote)
     channel.send(event="done")
     os._exit(0)
 
