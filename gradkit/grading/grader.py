@@ -508,7 +508,7 @@ class Grader:
                     events.append(event)
                 elif kind in ("test", "grade_end") and event.get("exercise") == exercise:
                     events.append(event)
-                elif kind == "stream" or (kind == "supplied" and
+                elif kind in ("stream", "note") or (kind == "supplied" and
                                           event.get("exercise") == exercise):
                     events.append(event)
             if not any(e.get("event") == "done" for e in mine) and not any(
@@ -568,6 +568,10 @@ class Grader:
         finally:
             box.close()
         events = stream.events
+        if stream.malformed:
+            events.append({"event": "note", "text": (
+                f"{stream.malformed} line{'s' if stream.malformed > 1 else ''} that your code "
+                "wrote to the grader's channel were not results and were ignored")})
         if stream.reason:
             events.append({"event": "stream", "reason": stream.reason})
         if box.reason:
@@ -630,6 +634,8 @@ class Grader:
         stream = [e["reason"] for e in events if e.get("event") == "stream"]
         for reason in dict.fromkeys(stream):
             sub.cell_errors.append(f"grading: {reason}")
+        for text in dict.fromkeys(e["text"] for e in events if e.get("event") == "note"):
+            sub.cell_errors.append(f"grading: {text}")
         supplied = {}
         for event in events:
             if event.get("event") == "supplied":

@@ -211,8 +211,22 @@ def _children_table():
     return children, usage
 
 
+def _pss(pid, rss):
+    """The proportional set size of ``pid`` (pages shared after fork counted once in all),
+    or its resident size where the kernel does not say."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as handle:
+            for line in handle:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return rss
+
+
 def tree(pid):
-    """``pid`` and all its descendants, with their total resident memory and CPU time."""
+    """``pid`` and all its descendants, with their total memory (proportional: a page
+    that forked processes share counts once) and CPU time."""
     children, usage = _children_table()
     found, todo = [], [pid]
     while todo:
@@ -220,9 +234,9 @@ def tree(pid):
         if p in usage:
             found.append(p)
         todo.extend(children.get(p, ()))
-    rss = sum(usage[p][0] for p in found)
+    memory = sum(_pss(p, usage[p][0]) for p in found)
     cpu = sum(usage[p][1] for p in found)
-    return found, rss, cpu
+    return found, memory, cpu
 
 
 class SandboxedProcess:

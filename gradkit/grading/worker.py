@@ -132,6 +132,11 @@ def _wait(pid, r, timeout, is_cell):
     os.close(r)
     if data == b"ok" and is_cell:
         return "ok"
+    if data != b"ok":  # the child did not finish its step (or wrote into its own pipe)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     _, status = os.waitpid(pid, 0)
     if data == b"ok":
         return "done"
