@@ -8,6 +8,7 @@ skipped when it is missing.
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -18,8 +19,9 @@ import pytest
 from jax.test_util import check_grads
 
 import gradkit as gk
+from gradkit.grading import lesson10 as spec
 from gradkit.grading import plain
-from gradkit.grading.feedback import expected_value, run_test
+from gradkit.grading.feedback import public_values, run_test
 from gradkit.grading.lesson10 import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +61,25 @@ def test_reference_passes_its_own_tests_with_plain_data(exercise):
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_no_mistake_fires_on_the_reference(exercise):
     for test in exercise.tests:
-        assert exercise.mistake_for(test.make_args(), expected_value(exercise, test)) is None
+        expected, wrong, _ = public_values(exercise, test)
+        assert exercise.mistake_for(test.make_args(), expected, expected, wrong) is None
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, without a
+    trailing comment, comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines, exercise.id
+    assert [line for line in lines if line in source] == []
 
 
 def _rows(x, out):

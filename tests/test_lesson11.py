@@ -3,17 +3,26 @@ as-found code of the notebook fails its exercises, and training separates the re
 network (target reached with margin) from the buggy one (target missed)."""
 
 import json
+import re
 from pathlib import Path
 
 import _lessons as lessons
 import numpy as np
 import pytest
 
+import gradkit as gk
 from gradkit.grading import lesson11 as L
-from gradkit.grading.feedback import run_test
+from gradkit.grading import plain
+from gradkit.grading.feedback import public_values, run_test
 
 ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "11_capstone.ipynb"
 SPECS = {e.id: e for e in L.EXERCISES}
+
+
+def _reference(name):
+    """The notebook's answer ``name`` (its answer cells run together, as the grader does)."""
+    return lessons.reference(f"11.{name}")
 
 
 def _found():
@@ -43,6 +52,30 @@ def test_reference_passes_its_own_tests(exercise):
         assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
 
 
+@pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
+def test_no_mistake_fires_on_the_reference(exercise):
+    for test in exercise.tests:
+        expected, wrong, _ = public_values(exercise, test)
+        assert exercise.mistake_for(test.make_args(), expected, expected, wrong) is None
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, without a
+    trailing comment, comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(L.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines, exercise.id
+    assert [line for line in lines if line in source] == []
+
+
 def test_notebook_forward_is_the_graders_forward(found):
     params = L.init_params(L.LAYER_DIMS, np.random.default_rng(0))
     X = np.random.default_rng(1).standard_normal((2, 30))
@@ -58,14 +91,14 @@ def test_reference_backward_matches_an_independent_oracle():
     X, Y = gk.datasets.moons(30, seed=9)
     for lambd, keep_prob in [(0.0, 1.0), (0.4, 1.0), (0.4, 0.8)]:
         _, cache = L.forward(params, X, keep_prob, np.random.default_rng(4))
-        grads = L.backward(params, cache, Y, lambd, keep_prob)
+        grads = _reference("backward")(params, cache, Y, lambd, keep_prob)
         # the same net in gradkit.mlp (its cost is independent code), dropout off
         if keep_prob == 1.0:
             oracle = gk.mlp.gradients(params, X, Y, lambd=lambd)
             for key in params:
                 np.testing.assert_allclose(grads[key], oracle[key], rtol=1e-7, atol=1e-12)
         report = gk.check_gradients(
-            lambda p, lambd=lambd, keep_prob=keep_prob: L.compute_cost(
+            lambda p, lambd=lambd, keep_prob=keep_prob: _reference("compute_cost")(
                 L.forward(p, X, keep_prob, np.random.default_rng(4))[0], Y, p, lambd),
             params, grads)
         assert report.passed, report
@@ -86,7 +119,7 @@ def test_found_dropout_fails_with_the_rescale_hint(found):
 
 def _only_backward_bug():
     ns = _found()  # a fresh namespace: found_backward looks its helper up here
-    ns["found_dropout_backward"] = L.dropout_backward
+    ns["found_dropout_backward"] = _reference("dropout_backward")
     return ns["found_backward"]
 
 
@@ -94,6 +127,44 @@ def test_found_backward_fails_every_test():
     out = _outcomes("11.backward", _only_backward_bug())
     assert all(o.status == "fail" for o in out.values()), out
     assert "only dW1 is off" in out["gradients, lambd = 0.3, dropout off (unseen data)"].hint
+
+
+def _verdict_tests():
+    return [(e, t) for e in L.EXERCISES for t in e.tests
+            if isinstance(public_values(e, t)[0], bool)]
+
+
+@pytest.mark.parametrize(("exercise", "test"), _verdict_tests(),
+                         ids=lambda v: getattr(v, "id", getattr(v, "name", "")))
+def test_every_verdict_is_computed_after_the_call_from_plain_values(exercise, test):
+    raw = test.run(lessons.reference(exercise))
+    assert test.post is not None and not isinstance(raw, bool)
+    assert test.after(test.make_args(), plain.decode(plain.encode(raw))) is True
+
+
+def _found_answers():
+    ns = _found()
+    return {"11.compute_cost": ns["found_compute_cost"], "11.backward": _only_backward_bug(),
+            "11.dropout_backward": ns["found_dropout_backward"]}
+
+
+@pytest.mark.parametrize(("exercise", "test"), _verdict_tests(),
+                         ids=lambda v: getattr(v, "id", getattr(v, "name", "")))
+def test_a_check_faked_in_the_students_process_does_not_pass(exercise, test, monkeypatch):
+    """The old hole: a student's code that replaces gradkit's checker by one that always
+    passes. The call runs with it, the verdict is computed afterwards without it."""
+    class Passed:
+        passed, verdict = True, "pass"
+
+    with monkeypatch.context() as patched:
+        patched.setattr(gk, "check_gradients", lambda *args, **kwargs: Passed())
+        value = plain.decode(plain.encode(test.run(_found_answers()[exercise.id])))
+    try:
+        verdict = test.after(test.make_args(), value)
+    except ValueError as exc:  # the replayed check asks for costs that were never recorded
+        assert "more costs" in str(exc)
+    else:
+        assert verdict is False
 
 
 @pytest.mark.parametrize("wrong, words", [
@@ -108,7 +179,7 @@ def test_dropout_mistakes_are_named(wrong, words):
 def test_cost_l2_with_wrong_factor_is_named():
     def half_lambda(AL, Y, params, lambd):
         m = Y.shape[1]
-        return L.compute_cost(AL, Y, params, 0.0) + lambd / 2 * sum(
+        return _reference("compute_cost")(AL, Y, params, 0.0) + lambd / 2 * sum(
             np.sum(params[k] ** 2) for k in ("W1", "W2", "W3")) + 0 * m
     out = _outcomes("11.compute_cost", half_lambda)
     assert "lambd / (2 m)" in out["cost value, lambd = 0.7 (unseen data)"].hint
@@ -122,7 +193,7 @@ def _held_out_accuracy(backward_fn):
 
 
 def test_training_separates_repaired_from_buggy(found):
-    reference = _held_out_accuracy(L.backward)
+    reference = _held_out_accuracy(_reference("backward"))
     assert reference >= L.TARGET_ACCURACY + 0.04  # reached with margin
     assert _held_out_accuracy(found["found_backward"]) < L.TARGET_ACCURACY - 0.2  # all bugs
     assert _held_out_accuracy(_only_backward_bug()) < L.TARGET_ACCURACY - 0.05  # that bug alone
@@ -151,4 +222,4 @@ def test_the_dropout_layer_alone_shows_the_keep_prob_bug_and_clears_the_repair(f
     as_found = layer_check(found["found_dropout_backward"])
     assert as_found.verdict == "fail" and as_found.kinds() == ["scale"]
     assert abs(as_found.findings[0].value - 0.8) < 1e-6
-    assert layer_check(L.dropout_backward).verdict == "pass"
+    assert layer_check(_reference("dropout_backward")).verdict == "pass"

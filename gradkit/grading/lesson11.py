@@ -12,6 +12,14 @@ Grading runs on data the notebook never shows: the repaired gradients must
 pass :func:`gradkit.check_gradients` (L2 on, dropout off or with one fixed
 mask), and the network trained with the repaired backward pass must reach
 ``TARGET_ACCURACY`` on held-out data.
+
+Those verdicts are computed on the grader's side (each test's ``post``), from what
+the student's code returned as plain data: the gradients, the trained params, or the
+costs at the points where the gradient check evaluated the student's cost, which the
+check, being deterministic, asks for again in the same order. The correct cost and
+gradient there are gradkit's own net (``gk.mlp``), the same net with the same masks.
+The references are the answer cells of the solution notebook; the one mistake that
+needs a variant of an answer names a function of ``solutions/instructor/lesson11.py``.
 """
 
 import numpy as np
@@ -52,42 +60,6 @@ def forward(params, X, keep_prob, rng):
     Z3 = params["W3"] @ A2 + params["b3"]
     AL = 1 / (1 + np.exp(-Z3))
     return AL, (X, Z1, A1, D1, Z2, A2, D2, AL)
-
-
-def compute_cost(AL, Y, params, lambd):
-    m = Y.shape[1]
-    cross_entropy = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
-    l2 = lambd / (2 * m) * sum(np.sum(params[k] ** 2) for k in ("W1", "W2", "W3"))
-    return float(cross_entropy + l2)
-
-
-def dropout_backward(dA, D, keep_prob):
-    return dA * D / keep_prob
-
-
-def _backward(params, cache, Y, lambd, keep_prob, dropout=dropout_backward):
-    X, Z1, A1, D1, Z2, A2, D2, AL = cache
-    m = X.shape[1]
-    dZ3 = AL - Y
-    dW3 = dZ3 @ A2.T / m + lambd / m * params["W3"]
-    db3 = np.sum(dZ3, axis=1, keepdims=True) / m
-    dA2 = params["W3"].T @ dZ3
-    if D2 is not None:
-        dA2 = dropout(dA2, D2, keep_prob)
-    dZ2 = dA2 * (Z2 > 0)
-    dW2 = dZ2 @ A1.T / m + lambd / m * params["W2"]
-    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
-    dA1 = params["W2"].T @ dZ2
-    if D1 is not None:
-        dA1 = dropout(dA1, D1, keep_prob)
-    dZ1 = dA1 * (Z1 > 0)
-    dW1 = dZ1 @ X.T / m + lambd / m * params["W1"]
-    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
-    return {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "W3": dW3, "b3": db3}
-
-
-def backward(params, cache, Y, lambd, keep_prob):
-    return _backward(params, cache, Y, lambd, keep_prob)
 
 
 def train(X, Y, backward_fn, *, lr=0.5, steps=1500, lambd=0.1, keep_prob=0.85, seed=0):
@@ -137,50 +109,6 @@ def _cost_value(fn, params, X, Y, lambd, keep_prob):
     return fn(AL, Y, params, lambd)
 
 
-def _cost_check(fn, params, X, Y, lambd, keep_prob):
-    AL, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
-    grads = backward(params, cache, Y, lambd, keep_prob)
-
-    def f(p):
-        return fn(_run_forward(p, X, keep_prob, _fixed(keep_prob))[0], Y, p, lambd)
-    return bool(gk.check_gradients(f, params, grads).passed)
-
-
-def _backward_value(fn, params, X, Y, lambd, keep_prob):
-    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
-    return _grad_tuple(fn(params, cache, Y, lambd, keep_prob))
-
-
-def _backward_check(fn, params, X, Y, lambd, keep_prob):
-    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
-    grads = fn(params, cache, Y, lambd, keep_prob)
-
-    def f(p):
-        return compute_cost(_run_forward(p, X, keep_prob, _fixed(keep_prob))[0], Y, p, lambd)
-    return bool(gk.check_gradients(f, params, grads).passed)
-
-
-def _trains(fn, data_seed, test_seed):
-    X, Y = _unseen_data(400, data_seed)
-    Xt, Yt = _unseen_data(400, test_seed)
-    with np.errstate(all="ignore"):
-        params = train(X, Y, fn)
-        return bool(accuracy(params, Xt, Yt) >= TARGET_ACCURACY)
-
-
-def _dropout_check(fn, params, X, Y, lambd, keep_prob):
-    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
-    grads = _backward(params, cache, Y, lambd, keep_prob, dropout=fn)
-
-    def f(p):
-        return compute_cost(_run_forward(p, X, keep_prob, _fixed(keep_prob))[0], Y, p, lambd)
-    return bool(gk.check_gradients(f, params, grads).passed)
-
-
-def _l2_of(params, lambd, m):
-    return lambd / (2 * m) * sum(np.sum(params[k] ** 2) for k in ("W1", "W2", "W3"))
-
-
 def _close(a, b):
     try:
         return bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
@@ -189,17 +117,82 @@ def _close(a, b):
         return False
 
 
-def _cost_without_l2(a, got):
-    params, X, Y, lambd, keep_prob = a
-    return lambd > 0 and isinstance(got, float) and _close(
-        got, _cost_value(compute_cost, *a) - _l2_of(params, lambd, X.shape[1]))
+def _correct_gradients(params, X, Y, lambd, keep_prob):
+    """The gradient of the correct cost, from gradkit's own net (the same 2-16-16-1 net and
+    masks: ``gk.mlp`` draws them layer by layer from ``default_rng(seed)``, as ``forward``)."""
+    return gk.mlp.gradients(params, X, Y, lambd=lambd, keep_prob=keep_prob,
+                            seed=_fixed(keep_prob))
 
 
-def _cost_l2_over_m_missing(a, got):
+def _correct_cost(X, Y, lambd, keep_prob):
+    """The correct cost as a function of the params, masks fixed as in the tests."""
+    return lambda p: gk.mlp.cost(p, X, Y, lambd=lambd, keep_prob=keep_prob,
+                                 seed=_fixed(keep_prob))
+
+
+_REPLAYED = ("float16", "float32")  # the precisions the check tells apart; else float64
+
+
+def _costs_checked(fn, params, X, Y, lambd, keep_prob):
+    """The costs ``fn`` gives where ``check_gradients`` evaluates it against the correct
+    gradient, in the order it asks, and their precision: ``{"costs": [float, ...],
+    "dtype": "float64"}``, which :func:`_replayed_check` reruns the check on.
+
+    The check sees ``fn``'s values as they are, and says what is wrong with one that is
+    not a scalar cost.
+    """
+    costs, dtypes = [], []
+
+    def f(p):
+        value = fn(_run_forward(p, X, keep_prob, _fixed(keep_prob))[0], Y, p, lambd)
+        arr = np.asarray(value)
+        if arr.dtype.kind in "biuf" and arr.size == 1:
+            costs.append(float(arr.reshape(())))
+            dtypes.append(arr.dtype.name)
+        return value
+
+    gk.check_gradients(f, params, _correct_gradients(params, X, Y, lambd, keep_prob),
+                       progress=False)
+    return {"costs": costs, "dtype": dtypes[0] if dtypes else "float64"}
+
+
+def _replayed_check(args, recorded):
+    """``check_gradients(cost, params, correct gradient).passed``, with the costs a call
+    recorded in place of the cost: the check is deterministic, so it asks for the same
+    points in the same order, and gets the student's costs there."""
+    params, X, Y, lambd, keep_prob = args
+    if not (isinstance(recorded, dict) and isinstance(recorded.get("costs"), list)):
+        raise ValueError("expected the costs recorded during the check")
+    dtype = np.dtype(recorded.get("dtype") if recorded.get("dtype") in _REPLAYED
+                     else "float64")
+    replay = iter(recorded["costs"])
+
+    def f(p):
+        value = next(replay, None)
+        if value is None:
+            raise ValueError("the check asked for more costs than were recorded")
+        return dtype.type(value)
+
+    report = gk.check_gradients(f, params, _correct_gradients(params, X, Y, lambd, keep_prob),
+                                progress=False)
+    if next(replay, None) is not None:
+        raise ValueError("more costs were recorded than the check asked for")
+    return bool(report.passed)
+
+
+def _l2_term(a):
+    """lambd / (2m) * sum of ||W_l||^2 for a test's inputs (gradkit's penalty)."""
     params, X, Y, lambd, keep_prob = a
-    m = X.shape[1]
-    return lambd > 0 and isinstance(got, float) and _close(
-        got, _cost_value(compute_cost, *a) + _l2_of(params, lambd, m) * (2 * m - 1))
+    return gk.nn.l2_penalty(params, lambd, X.shape[1])
+
+
+def _cost_without_l2(a, got, e):
+    return a[3] > 0 and isinstance(got, float) and _close(got, e - _l2_term(a))
+
+
+def _cost_l2_over_m_missing(a, got, e):
+    m = a[1].shape[1]
+    return a[3] > 0 and isinstance(got, float) and _close(got, e + _l2_term(a) * (2 * m - 1))
 
 
 _COST = Exercise(
@@ -207,7 +200,6 @@ _COST = Exercise(
     title="Repair the cost",
     function="compute_cost",
     points=3,
-    reference=compute_cost,
     tests=[
         Test("cost value, lambd = 0 (unseen data)", args=_net_args(60, 701, 0.0, 1.0), seed=1,
              call=_cost_value, shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0"),
@@ -215,7 +207,7 @@ _COST = Exercise(
              seed=2, call=_cost_value,
              shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0.7"),
         Test("gradient check with L2 passes (unseen data)", args=_net_args(40, 703, 0.5, 1.0),
-             seed=3, call=_cost_check,
+             seed=3, call=_costs_checked, post=_replayed_check,
              shows="check_gradients(your cost, the correct backward), 40 unseen examples, "
                    "lambd = 0.5, dropout off (True = passed)"),
     ],
@@ -235,12 +227,46 @@ _COST = Exercise(
 )
 
 
-def _w1_scaled(a, got):
-    ref = _backward_value(backward, *a)
-    keys = sorted(a[0])
-    i = keys.index("W1")
-    return (not _close(got[i], ref[i])) and all(
-        _close(got[j], ref[j]) for j in range(len(keys)) if j != i)
+def _backward_value(fn, params, X, Y, lambd, keep_prob):
+    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
+    return _grad_tuple(fn(params, cache, Y, lambd, keep_prob))
+
+
+def _w1_only(a, got, e):
+    """Every gradient but dW1 is right (sorted order: W1 comes first)."""
+    i = sorted(a[0]).index("W1")
+    return (not _close(got[i], e[i])) and all(
+        _close(got[j], e[j]) for j in range(len(e)) if j != i)
+
+
+def _gradients_of(fn, params, X, Y, lambd, keep_prob):
+    """The gradients ``fn`` returns, as plain data: a dict of float arrays shaped like
+    ``params`` (gradkit's own validation says what is wrong with one that is not)."""
+    _, cache = _run_forward(params, X, keep_prob, _fixed(keep_prob))
+    grads = gk.params.validate_grads(fn(params, cache, Y, lambd, keep_prob), params)
+    return {k: np.asarray(v, dtype=float) for k, v in grads.items()}
+
+
+def _gradients_pass(args, grads):
+    """``check_gradients(correct cost, params, grads).passed``, on the grader's side."""
+    params, X, Y, lambd, keep_prob = args
+    return bool(gk.check_gradients(_correct_cost(X, Y, lambd, keep_prob), params, grads,
+                                   progress=False).passed)
+
+
+def _trained(fn, data_seed, test_seed):
+    """The params that 1500 steps of training with ``fn`` give on unseen data."""
+    X, Y = _unseen_data(400, data_seed)
+    with np.errstate(all="ignore"):
+        return train(X, Y, fn)
+
+
+def _reaches_target(args, params):
+    """Held-out accuracy of the trained params >= TARGET_ACCURACY, on the grader's side."""
+    _, test_seed = args
+    Xt, Yt = _unseen_data(400, test_seed)
+    with np.errstate(all="ignore"):
+        return bool(accuracy(params, Xt, Yt) >= TARGET_ACCURACY)
 
 
 _BACKWARD = Exercise(
@@ -248,7 +274,6 @@ _BACKWARD = Exercise(
     title="Repair the backward pass",
     function="backward",
     points=4,
-    reference=backward,
     tests=[
         Test("gradients, lambd = 0.3, dropout off (unseen data)",
              args=_net_args(50, 711, 0.3, 1.0), seed=4, call=_backward_value,
@@ -256,17 +281,17 @@ _BACKWARD = Exercise(
              shows="a 2-16-16-1 net on 50 unseen examples, lambd = 0.3, keep_prob = 1 "
                    "(dW1, dW2, dW3, db1, db2, db3 in sorted order)"),
         Test("gradient check passes, lambd = 0.5, dropout off (unseen data)",
-             args=_net_args(40, 712, 0.5, 1.0), seed=5, call=_backward_check,
+             args=_net_args(40, 712, 0.5, 1.0), seed=5, call=_gradients_of, post=_gradients_pass,
              shows="check_gradients(correct cost, your backward), 40 unseen examples, "
                    "lambd = 0.5, keep_prob = 1 (True = passed)"),
         Test("trains to the target accuracy with dropout (uses your dropout_backward)",
-             args=(714, 814), call=_trains, weight=2,
+             args=(714, 814), call=_trained, post=_reaches_target, weight=2,
              shows=f"1500 seeded steps, lr 0.5, lambd 0.1, keep_prob 0.85, on 400 unseen "
                    f"examples; held-out accuracy >= {TARGET_ACCURACY} (True = reached)"),
     ],
     mistakes=[
         Mistake("only dW1 is off: compare it with dW2 and dW3, every dW is dZ @ A_prev.T / m "
-                "plus lambd / m * W.", _w1_scaled),
+                "plus lambd / m * W.", _w1_only),
         Mistake("the network does not reach the target accuracy: run the gradient check "
                 "(L2 on, dropout off, then dropout with a fixed mask) before training.",
                 lambda a, got: got is False and len(a) == 2),
@@ -289,30 +314,41 @@ def _dropout_value(fn, dA, D, keep_prob):
     return np.asarray(fn(dA, D, keep_prob), dtype=float)
 
 
+def _gradients_with_dropout(fn, params, X, Y, lambd, keep_prob):
+    """The gradients of gradkit's own backward pass of the net with ``fn`` in place of its
+    dropout backward (``gk.bugs.Bug`` swaps that one piece), masks fixed by the test's
+    seed, as plain data."""
+    yours = gk.bugs.Bug("dropout_backward", "the dropout backward under test", "hidden",
+                        {"dropout_backward": fn})
+    grads = yours.gradients(params, X, Y, lambd=lambd, keep_prob=keep_prob,
+                            seed=_fixed(keep_prob))
+    return {k: np.asarray(v) for k, v in grads.items()}
+
+
 _DROPOUT = Exercise(
     id="11.dropout_backward",
     title="Repair the dropout backward pass",
     function="dropout_backward",
     points=3,
-    reference=dropout_backward,
     tests=[
         Test("a (4, 6) gradient, keep_prob = 0.7", args=_dropout_args, seed=6,
              call=_dropout_value,
              shows="dA (4, 6) random, D (4, 6) boolean mask, keep_prob = 0.7"),
         Test("gradient check with one fixed mask passes (unseen data)",
-             args=_net_args(40, 721, 0.2, 0.8), seed=7, call=_dropout_check,
+             args=_net_args(40, 721, 0.2, 0.8), seed=7, call=_gradients_with_dropout,
+             post=_gradients_pass,
              shows="check_gradients with the mask fixed by a seed, 40 unseen examples, "
                    "lambd = 0.2, keep_prob = 0.8 (True = passed)"),
     ],
     mistakes=[
         Mistake("the mask is applied but not rescaled: the forward pass divided the kept "
                 "units by keep_prob, so the backward pass must too, dA * D / keep_prob.",
-                lambda a, got: len(a) == 3 and _close(got, a[0] * a[1])),
+                lambda a, got, e: len(a) == 3 and _close(got, np.asarray(e) * a[2])),
         Mistake("the mask is missing: dropped units had no effect on the cost, so they get "
                 "no gradient; multiply by D.",
-                lambda a, got: len(a) == 3 and _close(got, a[0] / a[2])),
+                wrong="dropout_mask_missing"),
         Mistake("you multiplied by keep_prob; the forward pass divided by it.",
-                lambda a, got: len(a) == 3 and _close(got, a[0] * a[1] * a[2])),
+                lambda a, got, e: len(a) == 3 and _close(got, np.asarray(e) * a[2] ** 2)),
         Mistake("the gradient check with a fixed mask fails: the dropout backward must undo "
                 "exactly what the forward did to A (mask, then divide by keep_prob).",
                 lambda a, got: got is False),
