@@ -1,10 +1,15 @@
 """Lesson 08 specs: each reference passes its own tests, each Mistake fires on the wrong
 answer it describes and never on the reference, a wrong answer no hint names gets the generic
-hint, the notebook's answers are the references, and the lesson's claims hold: a dout of ones
-lets batchnorm bugs through, a sampled check rarely finds a one-entry bug that a random
-direction always finds, and max-pool ties are kinks whose only wrong tie-break fails jointly."""
+hint, the notebook's answers are the references and agree with the library's backward passes,
+the spec module holds no answer, and the lesson's claims hold: a dout of ones lets batchnorm
+bugs through, a sampled check rarely finds a one-entry bug that a random direction always
+finds, and max-pool ties are kinks whose only wrong tie-break fails jointly.
+
+The references are the solution's answer cells (``lessons.reference``); the values of the
+``wrong=`` mistakes come from ``solutions/instructor/lesson08.py``."""
 
 import json
+import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -13,6 +18,7 @@ import pytest
 
 import gradkit as gk
 from gradkit import conv, layers
+from gradkit.grading import lesson08 as spec
 from gradkit.grading import plain
 from gradkit.grading.feedback import expected_value, run_test
 from gradkit.grading.lesson08 import EXERCISES
@@ -48,8 +54,37 @@ def test_expected_values_are_plain():
 def test_no_mistake_fires_on_the_reference(exercise):
     for test in exercise.tests:
         got = expected_value(exercise, test)
+        wrong = lessons.INSTRUCTOR.wrong_values(exercise, test)
         for mistake in exercise.mistakes:
-            assert not mistake.when(test.make_args(), got), (test.name, mistake.hint)
+            assert not mistake.matches(test.make_args(), got, got, wrong), (
+                test.name, mistake.hint)
+
+
+def test_every_wrong_mistake_has_a_value_on_some_public_test():
+    for exercise in EXERCISES:
+        named = {m.wrong for m in exercise.mistakes if m.wrong}
+        found = set().union(*(lessons.INSTRUCTOR.wrong_values(exercise, t)
+                              for t in exercise.tests))
+        assert named <= found, (exercise.id, named - found)
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, with and
+    without a trailing comment; comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    stripped = [line.strip() for line in block.splitlines()]
+    lines = stripped + [re.sub(r"\s+#.*$", "", line) for line in stripped]
+    return sorted({line for line in lines if len(line) >= 25 and not line.startswith("#")})
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines, exercise.id
+    assert [line for line in lines if line in source] == []
+    assert not hasattr(spec, exercise.function)
 
 
 def test_the_integer_pool_tests_have_ties_and_overlap():
@@ -324,6 +359,20 @@ def _notebook_answer(name):
 def test_the_notebook_answer_is_the_reference(exercise):
     answer = _notebook_answer(exercise.function)
     lessons.assert_answer_is_reference(exercise, answer)
+
+
+_LIBRARY = {
+    "08.softmax_cross_entropy_backward": lambda d, c: layers.softmax_cross_entropy_backward(
+        d, c)[0],
+    "08.batchnorm_backward": layers.batchnorm_backward,
+    "08.conv2d_backward": conv.conv2d_backward,
+    "08.max_pool_backward": lambda d, c: conv.max_pool_backward(d, c)[0],
+}
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+def test_the_reference_is_the_librarys_backward(exercise):
+    lessons.assert_answer_is_reference(exercise, _LIBRARY[exercise.id])
 
 
 @pytest.mark.parametrize("name, layer", [

@@ -2,7 +2,8 @@
 
 Each exercise is the backward pass of a forward pass of the library, with the
 library's cache: the student writes ``X_backward(dout, cache)`` for the cache
-that ``X_forward`` returns, and the reference is the library's own backward.
+that ``X_forward`` returns; the reference, the solution's answer, agrees with the
+library's own backward.
 
 - ``08.softmax_cross_entropy_backward`` — ``dscores = dloss * (probs - onehot(y)) / N``
   from the cache ``(probs, y)`` of :func:`gradkit.layers.softmax_cross_entropy_forward`.
@@ -17,6 +18,13 @@ that ``X_forward`` returns, and the reference is the library's own backward.
 The tests build each cache by calling the library's forward pass on seeded
 inputs (integer images, for max-pool ties), so a test stores how to call the
 function, never an expected value.
+
+The references are the answer cells of the solution notebook, and the mistakes
+that need a near-copy of an answer (a backward pass with one term left out, a
+kernel flipped, a sum written with =) are functions of
+``solutions/instructor/lesson08.py`` (see :mod:`gradkit.grading.references`);
+neither ships in this module. The others read the expected value: a dscores N
+times too large is ``N * expected``.
 """
 
 import numpy as np
@@ -40,28 +48,6 @@ def _parts(got, n):
     return list(got) if isinstance(got, (list, tuple)) and len(got) == n else None
 
 
-# ---- references: the library's backward passes, each value returned as the exercise asks ----
-
-def softmax_cross_entropy_backward(dloss, cache):
-    (dscores,) = layers.softmax_cross_entropy_backward(dloss, cache)
-    return dscores
-
-
-def batchnorm_backward(dout, cache):
-    dx, dgamma, dbeta = layers.batchnorm_backward(dout, cache)
-    return dx, dgamma, dbeta
-
-
-def conv2d_backward(dout, cache):
-    dx, dw, db = conv.conv2d_backward(dout, cache)
-    return dx, dw, db
-
-
-def max_pool_backward(dout, cache):
-    (dx,) = conv.max_pool_backward(dout, cache)
-    return dx
-
-
 # ---- 08.softmax_cross_entropy_backward ---------------------------------------------------
 
 def _softmax_args(N, C, dloss, repeated=False):
@@ -75,28 +61,22 @@ def _softmax_args(N, C, dloss, repeated=False):
     return args
 
 
-def _onehot(cache):
-    probs, y = cache
-    onehot = np.zeros_like(probs)
-    onehot[np.arange(len(y)), y] = 1.0
-    return onehot
+def _n_rows(a):
+    return a[1][0].shape[0]
 
 
-def _softmax_times(a, got, c):
-    return _close(got, c * softmax_cross_entropy_backward(*a))
-
-
-def _subtracted_elsewhere(a, got):
-    """Is ``got`` ``dloss/N * (probs - M)`` for a 0/1 matrix ``M`` other than the one-hot?"""
-    dloss, (probs, y) = a
+def _subtracted_elsewhere(a, got, e):
+    """Is ``got`` ``dloss/N * (probs - M)`` for a 0/1 matrix ``M`` other than the expected
+    one (which ``e`` gives the same way)?"""
+    dloss, (probs, _) = a
     N = probs.shape[0]
-    got = np.asarray(got, dtype=float)
+    got, e = np.asarray(got, dtype=float), np.asarray(e, dtype=float)
     if got.shape != probs.shape:
         return False
     M = probs - got * N / dloss
     ones = np.round(M)
     return bool(np.allclose(M, ones, atol=1e-6) and np.all((ones == 0) | (ones == 1))
-                and not np.array_equal(ones, _onehot((probs, y))) and ones.any())
+                and not np.array_equal(ones, np.round(probs - e * N / dloss)) and ones.any())
 
 
 _SOFTMAX = Exercise(
@@ -104,7 +84,6 @@ _SOFTMAX = Exercise(
     title="Softmax cross-entropy backward",
     function="softmax_cross_entropy_backward",
     points=2,
-    reference=softmax_cross_entropy_backward,
     returns=("dscores",),
     tests=[
         Test("N = 4 examples, C = 3 classes, dloss = 1", args=_softmax_args(4, 3, 1.0),
@@ -124,17 +103,17 @@ _SOFTMAX = Exercise(
                 lambda a, got: isinstance(got, list) and len(got) == 1),
         Mistake("you forgot the 1/N: the loss is the mean over the N rows, so each row's "
                 "gradient is divided by N.",
-                lambda a, got: _softmax_times(a, got, a[1][0].shape[0])),
+                lambda a, got, e: _close(got, _n_rows(a) * np.asarray(e))),
         Mistake("you divided by N twice: the 1/N of the mean enters once.",
-                lambda a, got: _softmax_times(a, got, 1 / a[1][0].shape[0])),
+                lambda a, got, e: _close(got, np.asarray(e) / _n_rows(a))),
         Mistake("the sign is flipped: d loss / d scores = probs - onehot(y), positive on the "
-                "wrong classes.", lambda a, got: _softmax_times(a, got, -1.0)),
+                "wrong classes.", lambda a, got, e: _close(got, -np.asarray(e))),
         Mistake("you left out dloss: the gradient of dloss * loss is dloss times that of the "
                 "loss (the test with dloss = -0.7 shows it).",
-                lambda a, got: _softmax_times(a, got, 1 / a[0]) and a[0] != 1),
+                lambda a, got, e: a[0] != 1 and _close(got, np.asarray(e) / a[0])),
         Mistake("you forgot to subtract 1 at the true classes: probs / N alone is the "
                 "gradient of log-sum-exp, not of the cross-entropy.",
-                lambda a, got: _close(got, a[0] * a[1][0] / a[1][0].shape[0])),
+                wrong="softmax_no_subtract"),
         Mistake("you subtracted 1 at the wrong entries: once per row, in row n at column "
                 "y[n] only. Indexing with [:, y] takes whole columns (every row, at every "
                 "label that occurs), and [y] takes rows.", _subtracted_elsewhere),
@@ -156,45 +135,16 @@ def _bn_args(N, D, seed_scale):
     return args
 
 
-def _bn_dx(a, *, mean_term=True, var_term=True, factor=None, var_scale=1.0, axis=0,
-           with_gamma=True):
-    """dx as the variants of a batchnorm backward compute it."""
-    dout, (x_hat, inv_std, gamma, _) = a
-    n = x_hat.shape[axis]
-    g = dout * gamma if with_gamma else dout
-    total = n * g
-    if mean_term:
-        total = total - g.sum(axis=axis, keepdims=True)
-    if var_term:
-        total = total - var_scale * x_hat * (g * x_hat).sum(axis=axis, keepdims=True)
-    front = inv_std if factor is None else factor(inv_std)
-    return front / n * total
+_BN_FRONT = ("the three terms are right but the factor in front is not: it is inv_std = "
+             "1 / sqrt(var + eps) with the variance of x, from the cache; the variance of "
+             "x_hat is 1.")
+_BN_PER_ROW = ("gamma and beta are shared by all N rows: sum dgamma and dbeta over axis 0 "
+               "(your values are per row).")
 
 
-def _bn_dx_is(rtol=1e-6, **variant):
-    def when(a, got):
-        got = _parts(got, 3)
-        return got is not None and _close(got[0], _bn_dx(a, **variant), rtol=rtol)
-    return when
-
-
-def _xhat_inv_std(a):
-    """The inv_std a backward gets when it computes the variance of x_hat (about 1), not of x."""
-    x_hat = a[1][0]
-    return lambda s: 1.0 / np.sqrt(x_hat.var(axis=0, keepdims=True) + 1e-5)
-
-
-def _dgamma(a):
-    return (a[0] * a[1][0]).sum(axis=0)
-
-
-def _dbeta(a):
-    return a[0].sum(axis=0)
-
-
-def _swapped(a, got):
+def _swapped(a, got, e):
     got = _parts(got, 3)
-    return got is not None and _close(got[1], _dbeta(a)) and _close(got[2], _dgamma(a))
+    return got is not None and _close(got[1], e[2]) and _close(got[2], e[1])
 
 
 _BATCHNORM = Exercise(
@@ -202,7 +152,6 @@ _BATCHNORM = Exercise(
     title="Batch normalization backward",
     function="batchnorm_backward",
     points=3,
-    reference=batchnorm_backward,
     returns=("dx", "dgamma", "dbeta"),
     tests=[
         Test("N = 8 examples, D = 3 features", args=_bn_args(8, 3, 2.0),
@@ -220,35 +169,29 @@ _BATCHNORM = Exercise(
         Mistake("return three values, (dx, dgamma, dbeta).", lambda a, got: _parts(got, 3) is None),
         Mistake("dx has only its first term, dout * gamma * inv_std: that treats mu and var "
                 "as constants, but both are computed from x. Add the terms that flow through "
-                "the mean and through the variance.",
-                _bn_dx_is(mean_term=False, var_term=False)),
+                "the mean and through the variance.", wrong="bn_dx_first_term_only", part=0),
         Mistake("dx is missing the term through the mean: every x[n] moves mu, so subtract "
-                "the batch mean of dx_hat = dout * gamma.", _bn_dx_is(mean_term=False)),
+                "the batch mean of dx_hat = dout * gamma.", wrong="bn_dx_no_mean_term", part=0),
         Mistake("dx is missing the term through the variance: every x[n] moves var too, "
                 "which gives a term x_hat * (the batch mean of dx_hat * x_hat).",
-                _bn_dx_is(var_term=False)),
+                wrong="bn_dx_no_variance_term", part=0),
         Mistake("the three terms are right but the factor in front is not: dx_hat / dx is "
                 "inv_std = 1 / sqrt(var + eps), not 1 / (var + eps).",
-                _bn_dx_is(factor=lambda s: s * s)),
-        Mistake("the three terms are right but the factor in front is not: it is inv_std = "
-                "1 / sqrt(var + eps) with the variance of x, from the cache; the variance of "
-                "x_hat is 1.",
-                lambda a, got: _bn_dx_is(factor=np.ones_like)(a, got) or _bn_dx_is(
-                    rtol=1e-3, factor=_xhat_inv_std(a))(a, got)),
+                wrong="bn_dx_over_variance", part=0),
+        Mistake(_BN_FRONT, wrong="bn_dx_no_front_factor", part=0),
+        Mistake(_BN_FRONT, wrong="bn_dx_variance_of_x_hat", part=0, rtol=1e-3),
         Mistake("you differentiated the unbiased variance (divided by N - 1); the forward's "
                 "variance is biased, the mean of (x - mu)**2 over the N examples.",
-                lambda a, got: _bn_dx_is(var_scale=a[1][0].shape[0] / (a[1][0].shape[0] - 1))(
-                    a, got)),
+                wrong="bn_dx_unbiased_variance", part=0),
         Mistake("you summed over the features (axis 1): batchnorm's statistics are per "
                 "feature, over the N examples, so its sums run over axis 0 (that is layer "
-                "norm's backward).", _bn_dx_is(axis=1)),
-        Mistake("dx_hat = dout * gamma: your dx leaves out gamma.", _bn_dx_is(with_gamma=False)),
+                "norm's backward).", wrong="bn_dx_over_features", part=0),
+        Mistake("dx_hat = dout * gamma: your dx leaves out gamma.",
+                wrong="bn_dx_without_gamma", part=0),
         Mistake("dgamma and dbeta are swapped: dgamma = sum of dout * x_hat, dbeta = sum of "
                 "dout.", _swapped),
-        Mistake("gamma and beta are shared by all N rows: sum dgamma and dbeta over axis 0 "
-                "(your values are per row).",
-                lambda a, got: _parts(got, 3) is not None and (
-                    _close(got[1], a[0] * a[1][0]) or _close(got[2], a[0]))),
+        Mistake(_BN_PER_ROW, wrong="bn_dgamma_per_row", part=1),
+        Mistake(_BN_PER_ROW, lambda a, got: _close(_parts(got, 3)[2], a[0])),  # dbeta = dout
     ],
     hint="With g = dout * gamma, per feature (sums over axis 0): dx = inv_std / N * (N * g - "
          "sum g - x_hat * sum(g * x_hat)); dgamma = sum(dout * x_hat); dbeta = sum(dout).",
@@ -267,61 +210,20 @@ def _conv_args(x_shape, w_shape, stride, pad):
     return args
 
 
-def _conv_back(a, *, flip=False, assign=False, step=None, crop=True):
-    """(dx, dw) as the variants of a conv backward compute them (``assign``: dx_pad's
-    windows written with = once per position, all filters summed)."""
-    dout, (x, w, _, stride, pad) = a
-    step = stride if step is None else step
-    _, _, H, W = x.shape
-    _, _, HH, WW = w.shape
-    _, _, H_out, W_out = dout.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    kernel = w[:, :, ::-1, ::-1] if flip else w
-    dx_pad = np.zeros_like(x_pad)
-    dw = np.zeros_like(w)
-    for i in range(H_out):
-        for j in range(W_out):
-            rows, cols = slice(i * step, i * step + HH), slice(j * step, j * step + WW)
-            g = dout[:, :, i, j]
-            dw += np.tensordot(g, x_pad[:, :, rows, cols], axes=([0], [0]))
-            part = np.tensordot(g, kernel, axes=([1], [0]))
-            if assign:
-                dx_pad[:, :, rows, cols] = part
-            else:
-                dx_pad[:, :, rows, cols] += part
-    dx = dx_pad[:, :, pad:pad + H, pad:pad + W] if crop else dx_pad
-    return dx, dw
-
-
-def _conv_assigned(a, got):
-    """dx or dw written with = in a loop over (n, f, i, j): the last write wins."""
-    got = _parts(got, 3)
-    if got is None:
-        return False
-    dout, (x, w, _, stride, pad) = a
-    N, F, H_out, W_out = dout.shape
-    _, _, H, W = x.shape
-    _, _, HH, WW = w.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dx_pad, dw = np.zeros_like(x_pad), np.zeros_like(w)
-    for n, f, i, j in np.ndindex(N, F, H_out, W_out):
-        rows, cols = slice(i * stride, i * stride + HH), slice(j * stride, j * stride + WW)
-        dx_pad[n, :, rows, cols] = dout[n, f, i, j] * w[f]
-        dw[f] = dout[n, f, i, j] * x_pad[n, :, rows, cols]
-    dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
-    return (_close(got[0], dx) or _close(got[0], _conv_back(a, assign=True)[0])
-            or _close(got[1], dw))
-
-
 def _conv_part_is(k, value):
-    def when(a, got):
-        got = _parts(got, 3)
-        return got is not None and _close(got[k], value(a))
+    """A mistake in value ``k`` of (dx, dw, db) that ``value(expected)`` gives (where that
+    differs from the expected one: a symmetric dw is its own flip)."""
+    def when(a, got, e):
+        got, want = _parts(got, 3), np.asarray(e[k], dtype=float)
+        return got is not None and _close(got[k], value(want)) and not _close(want, value(want))
     return when
 
 
-def _conv_ref(a):
-    return conv2d_backward(*a)
+_CONV_ASSIGNED = ("accumulate with +=, not =: a pixel of x lies in several windows (they "
+                  "overlap when stride < kernel size) and gets gradient from every filter, and "
+                  "each weight of a filter touches every window of every image.")
+_CONV_DB = ("b[f] is added at every position of every image: db is the sum (not the mean) of "
+            "dout over N, H' and W' (axes 0, 2, 3), one number per filter.")
 
 
 _CONV_SHOWS = ("x = rng.standard_normal({x}), w = rng.standard_normal({w}), b random; "
@@ -332,7 +234,6 @@ _CONV = Exercise(
     title="Convolution backward",
     function="conv2d_backward",
     points=3,
-    reference=conv2d_backward,
     returns=("dx", "dw", "db"),
     tests=[
         Test("x (2, 3, 5, 5), w (3, 3, 3, 3), stride 1, pad 1: overlapping windows",
@@ -351,34 +252,31 @@ _CONV = Exercise(
     mistakes=[
         Mistake("return three values, (dx, dw, db).", lambda a, got: _parts(got, 3) is None),
         Mistake("dx has the shape of the padded input: the padding zeros are constants, so "
-                "crop the pad border off before returning dx.",
-                lambda a, got: a[1][4] > 0 and _conv_part_is(
-                    0, lambda a: _conv_back(a, crop=False)[0])(a, got)),
+                "crop the pad border off before returning dx.", wrong="conv_dx_uncropped", part=0),
         Mistake("you flipped the kernel in dx: conv2d_forward is a cross-correlation (no "
                 "flip), so each window of x receives dout times w as it is.",
-                _conv_part_is(0, lambda a: _conv_back(a, flip=True)[0])),
+                wrong="conv_dx_flipped_kernel", part=0),
         Mistake("dw looks flipped: dw[f, c, p, q] pairs w[f, c, p, q] with the pixel at "
                 "offset (p, q) of each window, not (HH-1-p, WW-1-q).",
-                _conv_part_is(1, lambda a: _conv_ref(a)[1][:, :, ::-1, ::-1])),
+                _conv_part_is(1, lambda dw: dw[:, :, ::-1, ::-1])),
         Mistake("dw is transposed: it has w's shape (F, C, HH, WW), filter first; yours has "
                 "the filter and channel axes swapped.",
-                _conv_part_is(1, lambda a: _conv_ref(a)[1].transpose(1, 0, 2, 3))),
+                _conv_part_is(1, lambda dw: dw.transpose(1, 0, 2, 3))),
         Mistake("dw is transposed in space: its last two axes are (HH, WW), the kernel's "
                 "rows then columns; yours has them swapped.",
-                _conv_part_is(1, lambda a: _conv_ref(a)[1].transpose(0, 1, 3, 2))),
-        Mistake("accumulate with +=, not =: a pixel of x lies in several windows (they "
-                "overlap when stride < kernel size) and gets gradient from every filter, and "
-                "each weight of a filter touches every window of every image.", _conv_assigned),
+                _conv_part_is(1, lambda dw: dw.transpose(0, 1, 3, 2))),
+        Mistake(_CONV_ASSIGNED, wrong="conv_dx_assigned", part=0),
+        Mistake(_CONV_ASSIGNED, wrong="conv_dx_assigned_per_window", part=0),
+        Mistake(_CONV_ASSIGNED, wrong="conv_dw_assigned", part=1),
         Mistake("window (i, j) starts at row i * stride and column j * stride of the padded x; "
-                "your backward ignores the stride.",
-                lambda a, got: a[1][3] > 1 and _conv_part_is(1, lambda a: _conv_back(
-                    a, step=1)[1])(a, got)),
-        Mistake("b[f] is added at every position of every image: db is the sum (not the "
-                "mean) of dout over N, H' and W' (axes 0, 2, 3), one number per filter.",
-                lambda a, got: _parts(got, 3) is not None and any(
-                    _close(got[2], wrong) for wrong in (
-                        *(a[0].sum(axis=ax) for ax in (0, (0, 1), (2, 3), (1, 2, 3))),
-                        a[0].mean(axis=(0, 2, 3))))),
+                "your backward ignores the stride.", wrong="conv_dw_no_stride", part=1),
+        Mistake(_CONV_DB, wrong="conv_db_over_axis_0", part=2),
+        Mistake(_CONV_DB, wrong="conv_db_over_axes_0_1", part=2),
+        Mistake(_CONV_DB, wrong="conv_db_over_axes_2_3", part=2),
+        Mistake(_CONV_DB, wrong="conv_db_over_axes_1_2_3", part=2),
+        # the mean over N * H' * W' = dout.size / F positions
+        Mistake(_CONV_DB, lambda a, got, e: _close(
+            _parts(got, 3)[2], np.asarray(e[2]) * a[0].shape[1] / a[0].size)),
     ],
     hint="Loop over the output positions (i, j): the window of the padded x there is "
          "x_pad[:, :, i*stride : i*stride+HH, j*stride : j*stride+WW]; dw += dout[:, :, i, j] "
@@ -398,48 +296,6 @@ def _pool_args(shape, pool, stride, integer):
     return args
 
 
-def _pool_back(a, rule):
-    """dx as the variants of a max-pool backward compute it."""
-    dout, (x, argmax, pool, stride) = a
-    N, C, H_out, W_out = dout.shape
-    dx = np.zeros_like(x)
-    for n, c, i, j in np.ndindex(N, C, H_out, W_out):
-        rows, cols = slice(i * stride, i * stride + pool), slice(j * stride, j * stride + pool)
-        window, d = x[n, c, rows, cols], dout[n, c, i, j]
-        k = argmax[n, c, i, j]
-        ties = window == window.max()
-        if rule == "every_tie":
-            dx[n, c, rows, cols] += ties * d
-        elif rule == "split":
-            dx[n, c, rows, cols] += ties * d / ties.sum()
-        elif rule == "top_left":
-            dx[n, c, i * stride, j * stride] += d
-        elif rule == "spread":
-            dx[n, c, rows, cols] += d / pool**2
-        elif rule == "swapped_divmod":
-            dx[n, c, i * stride + k % pool, j * stride + k // pool] += d
-    return dx
-
-
-def _pool_is(rule):
-    def when(a, got):
-        return _close(got, _pool_back(a, rule)) and not _close(got, max_pool_backward(*a))
-    return when
-
-
-def _assigned(a, got):
-    """dx written with = instead of +=: where windows overlap, only the last one counts."""
-    dout, (x, argmax, pool, stride) = a
-    N, C, H_out, W_out = dout.shape
-    dx = np.zeros_like(x)
-    for i in range(H_out):
-        for j in range(W_out):
-            p, q = np.divmod(argmax[:, :, i, j], pool)
-            for n, c in np.ndindex(N, C):
-                dx[n, c, i * stride + p[n, c], j * stride + q[n, c]] = dout[n, c, i, j]
-    return _close(got, dx) and not _close(got, max_pool_backward(*a))
-
-
 _POOL_SHOWS = ("x = {kind} of shape {shape}; out, cache = max_pool_forward(x, pool={pool}, "
                "stride={stride}); dout = rng.standard_normal(out.shape)")
 
@@ -448,7 +304,6 @@ _POOL = Exercise(
     title="Max-pool backward",
     function="max_pool_backward",
     points=2,
-    reference=max_pool_backward,
     returns=("dx",),
     tests=[
         Test("a float image (2, 2, 4, 4), 2 x 2 windows, stride 2: no ties",
@@ -469,22 +324,22 @@ _POOL = Exercise(
                 lambda a, got: isinstance(got, list) and len(got) == 1),
         Mistake("you sent dout to every tied maximum: with two equal maxima the output rises "
                 "once, not twice, when both rise. Send the whole dout to one of them, the one "
-                "argmax names.", _pool_is("every_tie")),
+                "argmax names.", wrong="pool_every_tie"),
         Mistake("you split dout between the tied maxima: a valid subgradient too, but the "
                 "forward's cache names the maximum that gets the gradient (argmax, the first "
                 "in row-major order), and this exercise sends the whole dout there.",
-                _pool_is("split")),
+                wrong="pool_split_ties"),
         Mistake("you sent dout to the first (top-left) element of each window: it goes to "
                 "the window's maximum, at the flat index argmax[n, c, i, j] within the window.",
-                _pool_is("top_left")),
+                wrong="pool_top_left"),
         Mistake("you spread dout over the whole window: that is average pooling's backward; "
-                "max pooling's output depends on the maximum only.", _pool_is("spread")),
+                "max pooling's output depends on the maximum only.", wrong="pool_spread"),
         Mistake("argmax is a flat index into the pool x pool window in row-major order: its "
                 "row is k // pool and its column k % pool; yours has them swapped.",
-                _pool_is("swapped_divmod")),
+                wrong="pool_row_column_swapped"),
         Mistake("windows overlap (stride < pool), so a pixel that is the maximum of several "
                 "windows collects the sum of their douts: accumulate with +=, not =.",
-                _assigned),
+                wrong="pool_assigned"),
     ],
     hint="dx starts as zeros like x; for each output position (i, j), with p, q = "
          "divmod(argmax[:, :, i, j], pool), add dout[:, :, i, j] to dx at row i*stride + p, "
