@@ -1,10 +1,17 @@
 """Lesson 09 specs: each reference passes its own tests, each Mistake fires on the wrong answer
 it names and never on the reference, the generic hints, the notebook's answers are the
 references, the identification exercise never shows its answer, and the lesson's claims hold
-(every broken set-up passes the gradient check; each sanity check flags what the lesson says)."""
+(every broken set-up passes the gradient check; each sanity check flags what the lesson says).
+
+The references are the solution's answer cells (``lessons.reference``); the values of the
+``wrong=`` mistakes come from ``solutions/instructor/lesson09.py``. The spec module holds no
+answer, and the set-up checks of 9.4 and 9.5 judge what the student's function returned after
+the call, so an answer cannot fake their verdicts."""
 
 import ast
+import functools
 import json
+import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -45,8 +52,52 @@ def test_reference_passes_its_own_tests_with_plain_values(exercise):
 @pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
 def test_no_mistake_fires_on_the_reference(exercise):
     for test in exercise.tests:
-        got = plain.decode(plain.encode(test.run(lessons.reference(exercise))))
-        assert exercise.mistake_for(test.make_args(), got) is None, test.name
+        got = test.after(test.make_args(),
+                         plain.decode(plain.encode(test.run(lessons.reference(exercise)))))
+        wrong = lessons.INSTRUCTOR.wrong_values(exercise, test)
+        assert exercise.mistake_for(test.make_args(), got, got, wrong) is None, test.name
+
+
+def test_every_wrong_mistake_has_a_value_on_some_public_test():
+    for exercise in L.EXERCISES:
+        named = {m.wrong for m in exercise.mistakes if m.wrong}
+        found = set().union(*(lessons.INSTRUCTOR.wrong_values(exercise, t)
+                              for t in exercise.tests))
+        assert named <= found, (exercise.id, named - found)
+
+
+def _solution_lines(function):
+    """The lines of ``function``'s solution block worth searching for: stripped, with and
+    without a trailing comment; comments and lines under 25 characters left out."""
+    cell = lessons.code_cell(SOLUTION, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    stripped = [line.strip() for line in block.splitlines()]
+    lines = stripped + [re.sub(r"\s+#.*$", "", line) for line in stripped]
+    return sorted({line for line in lines if len(line) >= 25 and not line.startswith("#")})
+
+
+@pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    source = Path(L.__file__).read_text(encoding="utf-8")
+    lines = _solution_lines(exercise.function)
+    assert lines, exercise.id
+    assert [line for line in lines if line in source] == []
+    assert not hasattr(L, exercise.function)
+
+
+@pytest.mark.parametrize("exercise_id", ["09.which_check", "09.repaired_init"])
+def test_the_set_up_checks_judge_after_the_call_and_a_faked_verdict_fails(exercise_id):
+    exercise = SPECS[exercise_id]
+    for test in exercise.tests:
+        assert test.post is not None, test.name
+        expected = expected_value(exercise, test)
+        returned = plain.decode(plain.encode(test.run(lessons.reference(exercise))))
+        assert not plain.compare(returned, expected)[0], test.name  # no verdict in the call
+        try:
+            faked = test.after(test.make_args(), expected)  # a call that sends the verdict
+        except Exception:
+            continue
+        assert not plain.compare(faked, expected)[0], test.name
 
 
 def test_the_points_add_up_to_ten():
@@ -121,7 +172,7 @@ def test_overfit_mistakes_get_their_hint(how, words):
 
 def test_overfit_generic_hint():
     def any_decrease(train_fn, X, Y, m=10, ratio=0.01):  # a rule no hint describes
-        first, last, _ = L.overfits_tiny_batch(train_fn, X, Y, m, ratio)
+        first, last, _ = lessons.reference("09.overfits_tiny_batch")(train_fn, X, Y, m, ratio)
         return first, last, last < first
     assert _shown_hint("09.overfits_tiny_batch", any_decrease) == SPECS[
         "09.overfits_tiny_batch"].hint
@@ -157,7 +208,12 @@ def test_norm_generic_hint():
 
 # ---- 09.which_check: graded by evidence, never showing the answer -------------------------
 
-REFERENCE = L.which_check()
+@functools.cache
+def _reference():
+    """The solution's answer to Exercise 9.4, ``{letter: check}``."""
+    return lessons.reference("09.which_check")()
+
+
 ALIASES = {
     "gradient_check": ["gradient_check", "gradient check"],
     "loss_at_init": ["loss_at_init", "loss at init", "log 2", "log k"],
@@ -170,7 +226,7 @@ ALIASES = {
 def test_each_mystery_is_flagged_by_its_reference_check_and_by_no_other():
     for letter, setup in L.MYSTERIES.items():
         flagged = [c for c in L.CHECKS if L.evidence(c, setup)[0]]
-        assert flagged == [REFERENCE[letter]], (letter, flagged)
+        assert flagged == [_reference()[letter]], (letter, flagged)
 
 
 def test_the_healthy_setup_passes_every_check():
@@ -188,8 +244,8 @@ def test_no_hint_of_the_identification_exercise_contains_the_answer():
     exercise = SPECS["09.which_check"]
     hints = [exercise.hint] + [m.hint for m in exercise.mistakes]
     for hint in hints:
-        for letter, answer in REFERENCE.items():
-            for text in (f"'{letter}': '{answer}'", f"{letter}: {answer}", repr(REFERENCE)):
+        for letter, answer in _reference().items():
+            for text in (f"'{letter}': '{answer}'", f"{letter}: {answer}", repr(_reference())):
                 assert text not in hint
     # the generic hint names no check at all, and each Mistake names at most one: the choice
     # it is a hint about, never another one to try
@@ -199,12 +255,13 @@ def test_no_hint_of_the_identification_exercise_contains_the_answer():
         assert len(named) <= 1, (mistake.hint, named)
 
 
-@pytest.mark.parametrize("letter", list(REFERENCE))
+@pytest.mark.parametrize("letter", list(L.MYSTERIES))
 def test_a_wrong_choice_is_told_what_its_check_printed_and_never_the_answer(letter):
+    reference = _reference()
     for choice in L.CHECKS:
-        if choice == REFERENCE[letter]:
+        if choice == reference[letter]:
             continue
-        answer = dict(REFERENCE, **{letter: choice})
+        answer = dict(reference, **{letter: choice})
         result = check("09.which_check", lambda answer=answer: answer)
         assert result.status == "failed"
         row = [o for o in result.outcomes if o.status == "fail"]
@@ -212,23 +269,23 @@ def test_a_wrong_choice_is_told_what_its_check_printed_and_never_the_answer(lett
         assert row[0].received.startswith(repr(f"{choice} passes it")[:-1])
         assert choice in result.hint or "gradient check" in result.hint
         shown = str(result) + result._repr_html_()
-        assert not any(alias in shown for alias in ALIASES[REFERENCE[letter]]), (
+        assert not any(alias in shown for alias in ALIASES[reference[letter]]), (
             letter, choice, shown)
 
 
 def test_all_wrong_answers_reveal_no_reference_check():
-    everything_gradient = {letter: "gradient_check" for letter in REFERENCE}
+    everything_gradient = {letter: "gradient_check" for letter in L.MYSTERIES}
     result = check("09.which_check", lambda: everything_gradient)
     shown = str(result) + result._repr_html_()
     assert "passes every one of these set-ups" in result.hint
-    for answer in REFERENCE.values():
+    for answer in _reference().values():
         assert not any(alias in shown for alias in ALIASES[answer]), answer
 
 
 @pytest.mark.parametrize(("wrong", "words"), [
     (lambda: ["overfit_tiny_batch"] * 4, "one entry per set-up"),
     (lambda: {"A": "overfit_tiny_batch"}, "one entry per set-up"),
-    (lambda: dict(REFERENCE, C="loss at init"), "spelled exactly"),
+    (lambda: dict(_reference(), C="loss at init"), "spelled exactly"),
 ])
 def test_which_check_format_mistakes_get_their_hint(wrong, words):
     assert words in _shown_hint("09.which_check", wrong)
@@ -236,7 +293,7 @@ def test_which_check_format_mistakes_get_their_hint(wrong, words):
 
 def test_which_check_that_raises_gets_the_generic_hint():
     def which_check():
-        return {letter: CHOICES[letter] for letter in REFERENCE}  # noqa: F821
+        return {letter: CHOICES[letter] for letter in L.MYSTERIES}  # noqa: F821
     assert _shown_hint("09.which_check", which_check) == SPECS["09.which_check"].hint
 
 
@@ -274,7 +331,7 @@ def test_repair_mistakes_get_their_hint(wrong, words):
 def test_repair_generic_hint_for_transposed_weights():
     def transposed(layer_dims, seed):
         return {k: (v.T if k.startswith("W") else v)
-                for k, v in L.repaired_init(layer_dims, seed).items()}
+                for k, v in lessons.reference("09.repaired_init")(layer_dims, seed).items()}
     assert SPECS["09.repaired_init"].hint in {
         o.hint for o in _outcomes("09.repaired_init", transposed) if o.status == "fail"}
 
@@ -415,14 +472,16 @@ def test_loss_at_init_needs_a_small_last_layer():
 
 
 def test_loss_at_init_flags_only_the_mse_setup():
+    loss_at_init_ok = lessons.reference("09.loss_at_init_ok")
     flagged = [label for label, (s, X) in _section2().items()
-               if not L.loss_at_init_ok(s.cost(s.init_params(0), X, Y_TRAIN), 2)[1]]
+               if not loss_at_init_ok(s.cost(s.init_params(0), X, Y_TRAIN), 2)[1]]
     assert flagged == ["MSE loss"]
 
 
 def test_the_tiny_batch_flags_what_the_lesson_says_and_memorizes_wrong_labels():
+    overfits_tiny_batch = lessons.reference("09.overfits_tiny_batch")
     flagged = [label for label, (s, X) in _section2().items()
-               if not L.overfits_tiny_batch(lambda Xs, Ys, s=s: s.train(Xs, Ys)[1], X, Y_TRAIN)[2]]
+               if not overfits_tiny_batch(lambda Xs, Ys, s=s: s.train(Xs, Ys)[1], X, Y_TRAIN)[2]]
     assert flagged == ["no activation", "constant init", "zero init", "dead ReLUs"]
     setup, X = _section2()["misaligned labels"]
     _, costs = setup.train(X, Y_TRAIN, epochs=1000)
@@ -450,10 +509,12 @@ def test_ignoring_lambd_costs_test_accuracy_on_the_overfitting_data():
 
 
 def test_the_gradient_norms_flag_what_the_lesson_says():
+    per_layer_grad_norms = lessons.reference("09.per_layer_grad_norms")
     flagged = {}
     for label, (s, X) in _section2().items():
         grads = s.gradients(s.init_params(0), X, Y_TRAIN)
-        flagged[label] = L.grad_norm_flags(grads, L.per_layer_grad_norms(grads))
+        flagged[label] = L.grad_norm_flags(grads, per_layer_grad_norms(grads))
+        assert L.grad_norm_flags(grads) == flagged[label]  # the norms it computes agree
     assert flagged["constant init"] == ["W1 identical rows", "W2 identical rows"]
     assert flagged["dead ReLUs"] == flagged["zero init"] == [
         "W1 zero", "b1 zero", "W2 zero", "b2 zero", "W3 zero"]
@@ -496,13 +557,40 @@ def graded(tmp_path_factory):
                    lambda _: "def repaired_init(layer_dims, seed):\n    return {k: "
                              "np.full_like(v, 0.1) if k[0] == 'W' else v for k, v in "
                              "gk.mlp.init_params(layer_dims, seed=seed).items()}\n")
+    # answers that rewrite the spec's checks in their own process, as a student could
+    faked = edited(solution, "def which_check",
+                   lambda _: "def which_check():\n"
+                             "    import gradkit.grading.lesson09 as spec\n"
+                             "    spec.evidence = lambda check, setup: (True, '')\n"
+                             "    return {letter: 'gradient_check' for letter in 'ABCD'}\n")
+    faked = edited(faked, "def repaired_init",
+                   lambda _: "def repaired_init(layer_dims, seed):\n"
+                             "    import gradkit.grading.lesson09 as spec\n"
+                             "    spec.grad_norm_flags = lambda grads, norms=None: []\n"
+                             "    spec._loss_at_init_flags = lambda cost: False\n"
+                             "    spec._tiny_batch = lambda *a, **k: (False, 1.0, 0.0)\n"
+                             "    params = gk.mlp.init_params(layer_dims, seed=0)\n"
+                             "    return {k: np.full_like(v, 0.1) if k[0] == 'W' else v\n"
+                             "            for k, v in params.items()}\n")
     return grade_variants(tmp_path_factory.mktemp("lesson09"), "09_what_checks_miss",
-                          {"correct": solution, "wrong": wrong}, timeout=20.0)
+                          {"correct": solution, "wrong": wrong, "faked": faked}, timeout=20.0)
 
 
 def test_grader_gives_the_solution_full_marks(graded):
     sub = graded["correct"]
     assert sub.error is None and sub.score == sub.max_score == 10
+
+
+def test_grader_judges_the_set_ups_itself_so_a_faked_check_earns_nothing(graded):
+    sub = graded["faked"]
+    scores = sub.exercise_scores()
+    assert scores["09.which_check"] == 0
+    failed = {t.name.split(": ", 1)[1] for t in sub.tests
+              if t.exercise == "09.repaired_init" and t.output != "passed"}
+    # what a constant init fails honestly (its loss at init and tiny batch are fine)
+    assert failed == {"the gradient-norm check passes", "the seed decides",
+                      "the gradient-norm check passes on [3, 8, 6, 1]"}, failed
+    assert scores["09.repaired_init"] == graded["wrong"].exercise_scores()["09.repaired_init"]
 
 
 def test_grader_gives_partial_credit_per_setup_and_zero_to_a_constant_init(graded):

@@ -17,6 +17,15 @@ A training set-up is a :class:`SetUp`: a ``[2, 16, 16, 1]`` ReLU network with a 
 output trained by batch gradient descent, written out in numpy, in which each field can
 switch on one bug that sits in the cost *and* in its gradient (or outside both), so that a
 gradient check passes. The healthy set-up equals :func:`gradkit.mlp.cost_and_gradients`.
+
+The references are the answer cells of the solution notebook, and the mistakes
+that need a near-copy of an answer (log k taken in another base, the tiny batch
+taken from the end) are functions of ``solutions/instructor/lesson09.py`` (see
+:mod:`gradkit.grading.references`); neither ships in this module. The tests that
+judge a set-up (Exercises 9.4 and 9.5) get back from the student's process only
+what their function returned (a name, parameters) and run the checks on it here
+(``post=``), in the grader's process and in ``check()``: with the lesson's fixed
+settings (two classes, 10 examples), not the exercises' functions.
 """
 
 from collections.abc import Callable
@@ -94,7 +103,7 @@ class SetUp:
         params = gk.mlp.init_params(list(self.layer_dims), seed=seed)
         L = len(self.layer_dims) - 1
         params[f"W{L}"] *= OUTPUT_SCALE
-        for l in range(1, L + 1):
+        for l in range(1, len(self.layer_dims)):
             if self.weights == "constant":
                 params[f"W{l}"] = np.full_like(params[f"W{l}"], 0.1)
             elif self.weights == "zero":
@@ -106,7 +115,7 @@ class SetUp:
     def _forward(self, params, X):
         L = len(params) // 2
         A, cache = X, []
-        for l in range(1, L + 1):
+        for l in range(1, len(params) // 2 + 1):
             Z = params[f"W{l}"] @ A + (params[f"b{l}"] if self.bias else 0.0)
             cache.append((A, Z))
             if l < L:
@@ -180,24 +189,7 @@ class SetUp:
         return float(np.mean(self.predict(params, X) == Y))
 
 
-# ---- the lesson's sanity checks (references) -------------------------------------------
-
-def loss_at_init_ok(cost, k, rtol=0.1):
-    expected = float(np.log(k))
-    ok = bool(abs(cost - expected) <= rtol * expected)
-    return expected, ok
-
-
-def overfits_tiny_batch(train_fn, X, Y, m=10, ratio=0.01):
-    costs = np.asarray(train_fn(X[:, :m], Y[:, :m]), dtype=float)
-    first, last = float(costs[0]), float(costs[-1])
-    ok = bool(last <= ratio * first)
-    return first, last, ok
-
-
-def per_layer_grad_norms(grads):
-    return {name: float(np.linalg.norm(g)) for name, g in grads.items()}
-
+# ---- the lesson's sanity checks -----------------------------------------------------
 
 def l2_raises_cost(cost_fn, params, lambd=1.0):
     """``(rise, ok)``: ``cost_fn(params, lambd) - cost_fn(params, 0)``, which must be > 0."""
@@ -205,13 +197,15 @@ def l2_raises_cost(cost_fn, params, lambd=1.0):
     return rise, rise > 0
 
 
-def grad_norm_flags(grads, norms):
+def grad_norm_flags(grads, norms=None):
     """What the per-layer norms show: tensors with no gradient, ``W`` with identical rows.
 
-    ``norms`` is ``{name: norm}`` of ``grads``. A tensor is flagged as zero when its norm is
-    below ``1e-10`` times the largest; a ``W`` whose rows (one per unit) are all equal, to
-    ``1e-9`` of its norm, says its units get the same update.
+    ``norms`` is ``{name: Frobenius norm}`` of ``grads`` (computed when not given). A tensor
+    is flagged as zero when its norm is below ``1e-10`` times the largest; a ``W`` whose rows
+    (one per unit) are all equal, to ``1e-9`` of its norm, says its units get the same update.
     """
+    if norms is None:  # the Frobenius norm: the square root of the sum of the squares
+        norms = {key: float(np.sqrt(np.sum(np.square(value)))) for key, value in grads.items()}
     largest = max(norms.values())
     flags = []
     for name, g in grads.items():
@@ -224,15 +218,18 @@ def grad_norm_flags(grads, norms):
     return flags
 
 
-def which_check():
-    return {"A": "overfit_tiny_batch", "B": "l2_raises_cost", "C": "loss_at_init",
-            "D": "grad_norms"}
+def _loss_at_init_flags(cost):
+    """The loss-at-init check with two classes: flagged when ``cost`` is more than 10% away
+    from ln 2, what a net that knows nothing scores."""
+    return not abs(cost / np.log(2) - 1) <= 0.1
 
 
-def repaired_init(layer_dims, seed):
-    params = gk.mlp.init_params(list(layer_dims), seed=seed)
-    params[f"W{len(layer_dims) - 1}"] *= OUTPUT_SCALE
-    return params
+def _tiny_batch(setup, X, Y, params=None):
+    """``(flagged, first, last)``: train ``setup`` from ``params`` (default its
+    ``init_params(0)``) on the first 10 examples of ``X, Y``; flagged unless the last cost is
+    below 1% of the first."""
+    start, end = setup.train(X[:, :10], Y[:, :10], params=params)[1][[0, -1]]
+    return not end <= 0.01 * start, float(start), float(end)
 
 
 # ---- Exercise 9.4: the mystery set-ups and the evidence of each check ------------------------
@@ -265,30 +262,42 @@ def evidence(check, setup):
                                     setup.gradients(params, X, Y))
         return not report.passed, f"{report.verdict}, error {report.relative_error:.0e}"
     if check == "loss_at_init":
-        expected, ok = loss_at_init_ok(setup.cost(params, X, Y), 2)
-        return not ok, f"{setup.cost(params, X, Y):.3f}, log 2 = {expected:.3f}"
+        cost = setup.cost(params, X, Y)
+        return _loss_at_init_flags(cost), f"{cost:.3f}, log 2 = {np.log(2):.3f}"
     if check == "overfit_tiny_batch":
-        first, last, ok = overfits_tiny_batch(lambda Xs, Ys: setup.train(Xs, Ys)[1], X, Y)
-        return not ok, f"cost {first:.3f} -> {last:.2g}"
+        flagged, first, last = _tiny_batch(setup, X, Y)
+        return flagged, f"cost {first:.3f} -> {last:.2g}"
     if check == "l2_raises_cost":
         rise, ok = l2_raises_cost(lambda p, lambd: setup.cost(p, X, Y, lambd), params)
         return not ok, f"rises by {rise:+.3f}"
-    grads = setup.gradients(params, X, Y)
-    flags = grad_norm_flags(grads, per_layer_grad_norms(grads))
+    flags = grad_norm_flags(setup.gradients(params, X, Y))
     return bool(flags), ", ".join(flags) if flags else "no zero tensor, no equal rows"
 
 
-def _verdict(fn, letter):
+def _named(fn, letter):
+    """``[kind, detail]``: what ``which_check()`` names for set-up ``letter``, as plain text.
+    This runs in the student's process; :func:`_verdict` runs the named check, where the
+    grading is."""
     answer = fn()
     if not isinstance(answer, dict):
-        return f"which_check() returned a {type(answer).__name__}, not a dict"
+        return ["not a dict", type(answer).__name__]
     if letter not in answer:
-        return f"no check named for set-up {letter}"
+        return ["missing", ""]
     check = answer[letter]
-    if check not in CHECKS:
-        return f"{str(check)[:20]!r} is not one of CHECKS"
-    flagged, text = evidence(check, MYSTERIES[letter])
-    return "flags it" if flagged else f"{check} passes it: {text}"
+    return ["named", str(check)[:40]]
+
+
+def _verdict(args, value):
+    """What the named check shows on set-up ``args[0]``: ``"flags it"`` or what it printed."""
+    (letter,), (kind, detail) = args, value
+    if kind == "not a dict":
+        return f"which_check() returned a {detail}, not a dict"
+    if kind != "named":
+        return f"no check named for set-up {letter}"
+    if detail not in CHECKS:
+        return f"{detail[:20]!r} is not one of CHECKS"
+    flagged, text = evidence(detail, MYSTERIES[letter])
+    return "flags it" if flagged else f"{detail} passes it: {text}"
 
 
 def _chose(check):
@@ -300,8 +309,7 @@ _WHICH = Exercise(
     title="Which check catches it?",
     function="which_check",
     points=3,
-    reference=which_check,
-    tests=[Test(f"set-up {letter}", args=(letter,), call=_verdict,
+    tests=[Test(f"set-up {letter}", args=(letter,), call=_named, post=_verdict,
                 shows=f"which_check()[{letter!r}], run on set-up {letter}")
            for letter in MYSTERIES],
     mistakes=[
@@ -338,14 +346,15 @@ _WHICH = Exercise(
 
 # ---- Exercise 9.1 ----------------------------------------------------------------------
 
-def _if_wrong(reference, mistakes):
-    """Each mistake matches only an answer that differs from ``reference`` on that test."""
-    def guard(when):
-        def guarded(a, got):
-            want = plain.decode(plain.encode(reference(*a)))
-            return not plain.compare(got, want)[0] and when(a, got)
-        return guarded
-    return [Mistake(m.hint, guard(m.when)) for m in mistakes]
+def _if_wrong(mistakes):
+    """Each mistake matches only an answer that differs from the expected value on that test
+    (a ``wrong=`` function does not apply where it gives the expected value)."""
+    def guard(mistake):
+        if mistake.when is None:
+            return mistake
+        return Mistake(mistake.hint, lambda a, got, e: not plain.compare(got, e)[0]
+                       and mistake.matches(a, got, e))
+    return [guard(m) for m in mistakes]
 
 
 def _close(a, b, rtol=1e-9):
@@ -356,10 +365,8 @@ def _returned(got, expected, ok):
     return len(got) == 2 and _close(got[0], expected) and got[1] == ok
 
 
-def _with_expected(e):
-    """A mistake that used ``e(k)`` instead of log k, judged with the right tolerance rule."""
-    return lambda a, got: _returned(got, e(a[1]), bool(
-        abs(a[0] - e(a[1])) <= (a[2] if len(a) > 2 else 0.1) * abs(e(a[1]))))
+_NATURAL_LOG = ("use the natural logarithm, np.log: cross-entropy is measured in nats, and "
+                "log10 (or log2) gives another number.")
 
 
 _LOSS_AT_INIT = Exercise(
@@ -367,7 +374,6 @@ _LOSS_AT_INIT = Exercise(
     title="Loss at initialization",
     function="loss_at_init_ok",
     points=1,
-    reference=loss_at_init_ok,
     returns=("expected", "ok"),
     tests=[
         Test("a healthy binary net: 0.681, k = 2", args=(0.681, 2),
@@ -382,29 +388,21 @@ _LOSS_AT_INIT = Exercise(
         Test("a tighter rtol = 0.01: 0.71, k = 2", args=(0.71, 2, 0.01),
              shows="cost = 0.71, k = 2, rtol = 0.01"),
     ],
-    mistakes=_if_wrong(loss_at_init_ok, [
+    mistakes=_if_wrong([
         Mistake("return two values, (expected, ok).",
                 lambda a, got: not isinstance(got, list) or len(got) != 2),
-        Mistake("use the natural logarithm, np.log: cross-entropy is measured in nats, and "
-                "log10 (or log2) gives another number.",
-                lambda a, got: _with_expected(np.log10)(a, got) or _with_expected(np.log2)(
-                    a, got)),
+        Mistake(_NATURAL_LOG, wrong="loss_log10"),
+        Mistake(_NATURAL_LOG, wrong="loss_log2"),
         Mistake("a net that knows nothing gives each class probability 1/k; the loss is minus "
-                "the log of that, log k, not 1/k itself.",
-                _with_expected(lambda k: 1.0 / k)),
+                "the log of that, log k, not 1/k itself.", wrong="loss_one_over_k"),
         Mistake("the loss is -log(1/k) = log k, a positive number; yours has the sign of "
-                "log(1/k).",
-                _with_expected(lambda k: -np.log(k))),
+                "log(1/k).", wrong="loss_negative"),
         Mistake("rtol is relative: compare |cost - log k| with rtol * log k, not with rtol "
-                "itself (log 100 = 4.6, and 8% of it is 0.37).",
-                lambda a, got: _returned(got, np.log(a[1]), bool(
-                    abs(a[0] - np.log(a[1])) <= (a[2] if len(a) > 2 else 0.1)))),
-        Mistake("use the rtol you are given (default 0.1).",
-                lambda a, got: len(a) > 2 and _returned(got, np.log(a[1]), loss_at_init_ok(
-                    a[0], a[1])[1])),
+                "itself (log 100 = 4.6, and 8% of it is 0.37).", wrong="loss_absolute_rtol"),
+        Mistake("use the rtol you are given (default 0.1).", wrong="loss_default_rtol"),
         Mistake("ok is True when the cost is close to log k, False when it is far; yours is "
                 "the opposite.",
-                lambda a, got: _returned(got, np.log(a[1]), not loss_at_init_ok(*a)[1])),
+                lambda a, got, e: _returned(got, e[0], not e[1])),
     ]),
     hint="expected = np.log(k); ok is whether |cost - expected| <= rtol * expected.",
 )
@@ -435,13 +433,6 @@ def _depends_on_columns(Xs, Ys):
     return [0.69, 0.69 * 0.003 * (1.0 + float(np.sum(Xs[0] ** 2)))]
 
 
-def _tiny_args(m_data, seed):
-    def args(rng):
-        X, Y = gk.datasets.moons(m_data, seed=seed)
-        return X, Y
-    return args
-
-
 def _columns_args(rng):
     X = np.zeros((2, 30))
     X[0, 10:] = 3.0  # the first 10 examples are at the origin, the others far from it
@@ -449,35 +440,11 @@ def _columns_args(rng):
     return _depends_on_columns, X, Y, 10, 0.01
 
 
-def _overfit_with(how, a):
-    """What a wrong variant ``how`` returns on the test's inputs."""
-    fn, X, Y = a[:3]
-    m = a[3] if len(a) > 3 else 10
-    ratio = a[4] if len(a) > 4 else 0.01
-    cols = {"all": slice(None), "last": slice(-m, None)}.get(how, slice(0, m))
-    costs = np.asarray(fn(X[:, cols], Y[:, cols]), dtype=float)
-    first, last = float(costs[0]), float(costs[-1])
-    if how == "min":
-        last = float(costs.min())
-    if how == "absolute":
-        return first, last, bool(last <= ratio)
-    return first, last, bool(last <= ratio * first)
-
-
-def _overfit_mistake(how):
-    def when(a, got):
-        want = _overfit_with(how, a)
-        return (len(got) == 3 and all(_close(g, w, 1e-6) for g, w in zip(got[:2], want[:2]))
-                and got[2] == want[2])
-    return when
-
-
 _OVERFIT = Exercise(
     id="09.overfits_tiny_batch",
     title="Overfit a tiny batch",
     function="overfits_tiny_batch",
     points=2,
-    reference=overfits_tiny_batch,
     returns=("first", "last", "ok"),
     tests=[
         Test("a healthy net on 10 of 40 moons", args=lambda rng: (
@@ -499,26 +466,24 @@ _OVERFIT = Exercise(
             _dip_then_rise, *gk.datasets.moons(20, seed=6), 5, 0.7),
             shows="train_fn returns [0.7, 0.2, 0.004, 0.3, 0.45], m = 5, ratio = 0.7"),
     ],
-    mistakes=_if_wrong(overfits_tiny_batch, [
+    mistakes=_if_wrong([
         Mistake("return three values, (first, last, ok).",
                 lambda a, got: not isinstance(got, list) or len(got) != 3),
         Mistake("train on the first m examples only, X[:, :m] and Y[:, :m]: a tiny batch is "
                 "what any correct net can memorize; the whole set is not.",
-                _overfit_mistake("all")),
+                wrong="overfit_whole_set"),
         Mistake("take the first m examples, X[:, :m], not the last ones.",
-                _overfit_mistake("last")),
+                wrong="overfit_last_m"),
         Mistake("judge the last cost of the run, costs[-1], not its smallest: a run that "
                 "dips and then diverges has not fitted the batch.",
-                _overfit_mistake("min")),
+                wrong="overfit_smallest_cost"),
         Mistake("ratio is relative to the starting cost: ok is last <= ratio * first, so that "
-                "the test works for any loss's scale.",
-                _overfit_mistake("absolute")),
+                "the test works for any loss's scale.", wrong="overfit_absolute_ratio"),
         Mistake("use the m and the ratio you are given (defaults 10 and 0.01).",
-                lambda a, got: len(a) > 3 and len(got) == 3
-                and got[2] == _overfit_with("", a[:3])[2] != _overfit_with("", a)[2]),
+                wrong="overfit_default_m_and_ratio", part=2),
         Mistake("return (first, last, ok) in this order, first = costs[0].",
-                lambda a, got: len(got) == 3 and _close(got[0], _overfit_with("", a)[1], 1e-6)
-                and _close(got[1], _overfit_with("", a)[0], 1e-6)),
+                lambda a, got, e: len(got) == 3 and _close(got[0], e[1], 1e-6)
+                and _close(got[1], e[0], 1e-6)),
     ]),
     hint="costs = train_fn(X[:, :m], Y[:, :m]); first and last are its first and last "
          "entries, and ok says whether last <= ratio * first.",
@@ -535,8 +500,9 @@ def _grads_args(shapes, zero=()):
 
 
 def _norms_like(f):
-    return lambda a, got: isinstance(got, dict) and set(got) == set(a[0]) and all(
-        _close(got[k], f(np.asarray(v)), 1e-6) for k, v in a[0].items())
+    """A mistake whose norm of each tensor is ``f(expected norm, tensor)``."""
+    return lambda a, got, e: isinstance(got, dict) and set(got) == set(a[0]) and all(
+        _close(got[k], f(e[k], np.asarray(v)), 1e-6) for k, v in a[0].items())
 
 
 _NORMS = Exercise(
@@ -544,7 +510,6 @@ _NORMS = Exercise(
     title="Gradient norms per layer",
     function="per_layer_grad_norms",
     points=1,
-    reference=per_layer_grad_norms,
     tests=[
         Test("a 2-layer net's gradients", args=_grads_args(
             {"W1": (4, 2), "b1": (4, 1), "W2": (1, 4), "b2": (1, 1)}),
@@ -556,20 +521,20 @@ _NORMS = Exercise(
             {"W1": (5, 3), "b1": (5, 1), "W2": (4, 5), "b2": (4, 1), "W3": (2, 4),
              "b3": (2, 1)}), shows="grads of a [3, 5, 4, 2] net, random", seed=2),
     ],
-    mistakes=_if_wrong(per_layer_grad_norms, [
+    mistakes=_if_wrong([
         Mistake("return a dict {name: norm} with one entry for every key of grads, the biases "
                 "too: a dead layer shows in its b as much as in its W.",
                 lambda a, got: not isinstance(got, dict) or set(got) != set(a[0])),
         Mistake("that is the squared norm: take the square root, np.linalg.norm(g).",
-                _norms_like(lambda g: np.sum(g ** 2))),
+                _norms_like(lambda norm, g: norm ** 2)),
         Mistake("the norm is sqrt(sum of squares) of all entries, not the largest |entry|.",
-                _norms_like(lambda g: np.abs(g).max())),
+                wrong="norms_largest_entry"),
         Mistake("don't divide by the number of entries: the norm of the whole tensor, "
                 "np.linalg.norm(g), is what the lesson compares.",
-                _norms_like(lambda g: np.linalg.norm(g) / np.sqrt(g.size))),
+                _norms_like(lambda norm, g: norm / np.sqrt(g.size))),
         Mistake("the norm of a matrix here is the Frobenius norm, np.linalg.norm(g) with no "
                 "ord: ord=2 gives its largest singular value.",
-                _norms_like(lambda g: np.linalg.norm(g, 2))),
+                wrong="norms_spectral"),
     ]),
     hint="For each name in grads, the square root of the sum of the squares of its entries, "
          "as a float.",
@@ -584,39 +549,54 @@ def _unseen(n_x=2):
     return (X if n_x == 2 else np.vstack([X, X[:1] * X[1:]])), Y
 
 
-def _shapes(fn, dims):
-    params = fn(list(dims), 0)
-    return {name: list(np.shape(value)) for name, value in params.items()}
+def _init_at_0(fn, dims):
+    return fn(list(dims), 0)
 
 
-def _flags(fn, dims):
+def _init_at_seeds_0_to_4(fn, dims):
+    return [fn(list(dims), seed) for seed in range(5)]
+
+
+def _init_at_7_7_8(fn, dims):
+    return [fn(list(dims), 7), fn(list(dims), 7), fn(list(dims), 8)]
+
+
+# The checks below run where the verdicts are made (post=), on the parameters that the
+# student's repaired_init returned, as plain arrays.
+
+def _arrays(params):
+    return {name: np.asarray(value, dtype=float) for name, value in params.items()}
+
+
+def _shapes(args, params):
+    return {name: [float(n) for n in np.shape(value)] for name, value in params.items()}
+
+
+def _flags(args, params):
+    (dims,) = args
     X, Y = _unseen(dims[0])
-    setup = SetUp(init_fn=fn, layer_dims=tuple(dims))
-    params = setup.init_params(0)
-    grads = setup.gradients(params, X, Y)
-    flags = grad_norm_flags(grads, per_layer_grad_norms(grads))
+    flags = grad_norm_flags(SetUp(layer_dims=tuple(dims)).gradients(_arrays(params), X, Y))
     return "no flag" if not flags else ", ".join(flags)
 
 
-def _init_loss(fn, dims):
+def _init_loss(args, seeded):
     X, Y = _unseen()
-    setup = SetUp(init_fn=fn, layer_dims=tuple(dims))
-    for seed in range(5):
-        J = setup.cost(setup.init_params(seed), X, Y)
-        if not loss_at_init_ok(J, 2)[1]:
+    for seed, params in enumerate(seeded):
+        J = SetUp().cost(_arrays(params), X, Y)
+        if _loss_at_init_flags(J):
             return f"seed {seed}: {J:.3f}, {abs(J / np.log(2) - 1):.0%} off ln 2"
     return "within 10% of ln 2 for seeds 0-4"
 
 
-def _tiny(fn, dims):
+def _tiny(args, params):
+    (dims,) = args
     X, Y = _unseen()
-    setup = SetUp(init_fn=fn, layer_dims=tuple(dims))
-    first, last, ok = overfits_tiny_batch(lambda Xs, Ys: setup.train(Xs, Ys)[1], X, Y)
-    return "falls below 1% of its start" if ok else f"cost {first:.3f} -> {last:.3g}"
+    flagged, first, last = _tiny_batch(SetUp(layer_dims=tuple(dims)), X, Y, _arrays(params))
+    return f"cost {first:.3f} -> {last:.3g}" if flagged else "falls below 1% of its start"
 
 
-def _seeded(fn, dims):
-    a, b, c = fn(list(dims), 7), fn(list(dims), 7), fn(list(dims), 8)
+def _seeded(args, value):
+    a, b, c = value
     same = all(np.array_equal(a[k], b[k]) for k in a)
     other = any(not np.array_equal(a[k], c[k]) for k in a if k.startswith("W"))
     if not same:
@@ -629,19 +609,20 @@ _REPAIR = Exercise(
     title="Repair the symmetric set-up",
     function="repaired_init",
     points=3,
-    reference=repaired_init,
     tests=[
-        Test("shapes for [2, 16, 16, 1]", args=((2, 16, 16, 1),), call=_shapes,
-             shows="repaired_init([2, 16, 16, 1], 0): the shape of each tensor"),
-        Test("the gradient-norm check passes", args=((2, 16, 16, 1),), call=_flags,
+        Test("shapes for [2, 16, 16, 1]", args=((2, 16, 16, 1),), call=_init_at_0,
+             post=_shapes, shows="repaired_init([2, 16, 16, 1], 0): the shape of each tensor"),
+        Test("the gradient-norm check passes", args=((2, 16, 16, 1),), call=_init_at_0,
+             post=_flags,
              shows="grad_norm_flags at repaired_init([2, 16, 16, 1], 0), moons(60, seed=3)"),
         Test("the gradient-norm check passes on [3, 8, 6, 1]", args=((3, 8, 6, 1),),
-             call=_flags, shows="the same on a [3, 8, 6, 1] net and 3 inputs"),
-        Test("loss at init near ln 2", args=((2, 16, 16, 1),), call=_init_loss,
+             call=_init_at_0, post=_flags, shows="the same on a [3, 8, 6, 1] net and 3 inputs"),
+        Test("loss at init near ln 2", args=((2, 16, 16, 1),), call=_init_at_seeds_0_to_4,
+             post=_init_loss,
              shows="loss at repaired_init([2, 16, 16, 1], seed), seeds 0-4, moons(60, seed=3)"),
-        Test("overfits a tiny batch", args=((2, 16, 16, 1),), call=_tiny,
+        Test("overfits a tiny batch", args=((2, 16, 16, 1),), call=_init_at_0, post=_tiny,
              shows="overfits_tiny_batch from repaired_init([2, 16, 16, 1], 0)"),
-        Test("the seed decides", args=((2, 16, 16, 1),), call=_seeded,
+        Test("the seed decides", args=((2, 16, 16, 1),), call=_init_at_7_7_8, post=_seeded,
              shows="repaired_init(dims, 7) twice, and repaired_init(dims, 8)"),
     ],
     mistakes=[
