@@ -43,7 +43,8 @@ from gradkit.grading.spec import exercises_for_lesson, hidden_tests, lesson_fork
 __all__ = ["Submission", "TestResult", "Grader"]
 
 MAX_LINE = 4 * 1024 * 1024  # bytes of one event (one test's value)
-MAX_TOTAL = 16 * 1024 * 1024  # bytes of all a worker may send
+MAX_TOTAL = 16 * 1024 * 1024  # bytes of all a worker may send, but for calls
+MAX_CALL_BYTES = 1024 * 1024 * 1024  # bytes of the calls of another exercise's function
 MAX_CALLS = 20000  # reference calls one worker may ask for
 _EVENTS = {"cell", "test", "grade_end", "call", "hidden_request", "done"}
 _STATUS = {"cell": {"ok", "error", "timeout", "crashed"},
@@ -102,7 +103,8 @@ class _Stream:
             self._write(job)
         except (OSError, TimeoutError):
             pass  # the worker ended before reading its job: its events (none) say so
-        buffer, total = b"", 0
+        buffer = b""
+        self.total = self.call_bytes = 0
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -121,13 +123,6 @@ class _Stream:
                 continue
             if not chunk:
                 return
-            total += len(chunk)
-            if total > MAX_TOTAL:
-                self.reason = (f"your code sent more than {MAX_TOTAL // 2**20} MB to the "
-                               "grader; the rest was not read")
-                self.killed = True
-                box.kill()
-                return
             buffer += chunk
             *lines, buffer = buffer.split(b"\n")
             if len(buffer) > MAX_LINE:
@@ -138,6 +133,12 @@ class _Stream:
                 return
             for line in lines:
                 if self._take(line):
+                    return
+                if self.total > MAX_TOTAL or self.call_bytes > MAX_CALL_BYTES:
+                    self.reason = (f"your code sent more than {MAX_TOTAL // 2**20} MB to the "
+                                   "grader; the rest was not read")
+                    self.killed = True
+                    box.kill()
                     return
 
     def _write(self, data):
@@ -150,6 +151,7 @@ class _Stream:
 
     def _take(self, line):
         """Handle one line; True when the stream is over (``done``)."""
+        self.total += len(line) + 1
         if len(line) > MAX_LINE:
             self.malformed += 1
             return False
@@ -165,7 +167,9 @@ class _Stream:
         if kind == "done":
             self.events.append({"event": "done"})
             return True
-        if kind == "call":
+        if kind == "call":  # answered and dropped: counted apart from what is kept
+            self.total -= len(line) + 1
+            self.call_bytes += len(line) + 1
             self._reply(event)
             return False
         if kind == "hidden_request":
@@ -582,7 +586,7 @@ class Grader:
 
     def _call_reference(self, lesson, name, args):
         """The reference of another exercise's function on a worker's plain arguments."""
-        fn = self.instructor.answers(lesson)[name]
+        fn = self.instructor.answers(lesson[:2])[name]
         positional, keywords = plain.decode(args)
         if not isinstance(positional, list) or not isinstance(keywords, dict):
             raise ValueError("malformed call")

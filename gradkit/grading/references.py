@@ -77,11 +77,12 @@ def load_answers(path):
             exec(compile(tree, name, "exec"), ns)  # noqa: S102
             continue
         for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.ClassDef)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
                 exec(compile(ast.Module([node], []), name, "exec"), ns)  # noqa: S102
-            elif isinstance(node, ast.Assign) and all(
-                    isinstance(t, ast.Name) and t.id in used for t in node.targets):
-                try:  # a value built from what only the full notebook defines is skipped
+            elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) or (
+                    isinstance(node, ast.Assign) and all(
+                        isinstance(t, ast.Name) and t.id in used for t in node.targets)):
+                try:  # built from what only the full notebook defines (a default X=X_train)
                     exec(compile(ast.Module([node], []), name, "exec"), ns)  # noqa: S102
                 except Exception:
                     continue

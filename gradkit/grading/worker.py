@@ -189,9 +189,8 @@ class _Remote:
         reply = self._inbox.readline(self._timeout)
         if isinstance(reply, dict) and "value" in reply:
             return plain.decode(reply["value"])
-        if self._own is not None:
-            return self._own(*args, **kwargs)
-        raise RuntimeError(f"{self.__name__} (the grader's reference) failed: "
+        raise RuntimeError(f"{self.__name__} (the grader's reference, standing in for yours) "
+                           "failed on these inputs: "
                            f"{reply.get('error', '?') if isinstance(reply, dict) else '?'}")
 
 
