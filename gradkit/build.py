@@ -98,7 +98,7 @@ def _edited(existing_text):
 
 
 def build_lessons(solutions_dir="solutions", lessons_dir="lessons", check=False, force=False,
-                  names=None):
+                  names=None, checkdata=None):
     """Generate (or, with ``check``, verify) the lessons; return a list of :class:`BuildResult`.
 
     Parameters
@@ -126,6 +126,11 @@ def build_lessons(solutions_dir="solutions", lessons_dir="lessons", check=False,
         )
     if names:
         sources = [p for p in sources if p.stem in names or p.name in names]
+    if checkdata is None:
+        import gradkit
+
+        own = Path(gradkit.__file__).resolve().parent.parent / "solutions"
+        checkdata = solutions_dir.resolve() == own.resolve()
     results = []
     for source in sources:
         name = source.stem
@@ -155,7 +160,8 @@ def build_lessons(solutions_dir="solutions", lessons_dir="lessons", check=False,
             shutil.copy2(target, backup)
             target.write_text(text, encoding="utf-8")
             results.append(BuildResult(name, "replaced", f"overwrote {target}; backup in {backup}"))
-        results.append(_build_checkdata(solutions_dir, name, check))
+        if checkdata:
+            results.append(_build_checkdata(solutions_dir, name, check))
     return results
 
 
@@ -173,5 +179,6 @@ def _build_checkdata(solutions_dir, name, check):
         why = checkdata.stale(lesson, instructor)
         return BuildResult(label, "stale", why) if why else BuildResult(
             label, "unchanged", f"{checkdata.data_path(lesson)} is up to date")
-    path = checkdata.write(lesson, instructor)
-    return BuildResult(label, "updated", f"wrote {path}")
+    path, changed = checkdata.write(lesson, instructor)
+    return BuildResult(label, "updated", f"wrote {path}") if changed else BuildResult(
+        label, "unchanged", f"{path} is up to date")

@@ -57,9 +57,14 @@ def answer_blocks(solutions_dir):
     of each answer block of the solutions and of each instructor-only function."""
     from gradkit.grading.notebook import BEGIN, END, is_answer_cell, read_notebook
 
-    blocks = []
-    for path in sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb")):
-        nb = read_notebook(path)
+    blocks, shown = [], set()
+    notebooks = [(p, read_notebook(p)) for p in
+                 sorted(Path(solutions_dir).glob("[0-9][0-9]_*.ipynb"))]
+    for _, nb in notebooks:  # what the lessons show anyway is no answer
+        for cell in nb.cells:
+            if cell.get("cell_type") == "code" and not is_answer_cell(cell):
+                shown |= {_norm(line) for line in cell.source.splitlines()}
+    for path, nb in notebooks:
         for number, cell in enumerate(nb.cells, start=1):
             if not is_answer_cell(cell):
                 continue
@@ -72,7 +77,7 @@ def answer_blocks(solutions_dir):
                     inside = False
                     if lines:
                         blocks.append((f"{path.name}, cell {number}", lines))
-                elif inside and _distinctive(stripped):
+                elif inside and _distinctive(stripped) and _norm(stripped) not in shown:
                     lines.append(_norm(stripped))
     instructor = Path(solutions_dir) / "instructor"
     for path in sorted(instructor.glob("*.py")) if instructor.is_dir() else ():

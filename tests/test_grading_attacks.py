@@ -132,9 +132,11 @@ def _grade(folder, notebooks, *extra, timeout=5.0):
             "--solutions", str(ROOT / "solutions"), "--timeout", str(timeout),
             "--memory", "1024", *extra]
     code = (
-        "import resource, sys\nfrom gradkit.cli import main\n"
+        "import sys\nfrom gradkit.cli import main\n"
         f"rc = main({argv!r})\n"
-        "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+        # VmHWM: this process's own peak (ru_maxrss would count the parent it forked from)
+        "peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
+        "print('MAXRSS', int(peak.split()[1]) // 1024)\n"
         "sys.exit(rc)\n")
     env = dict(os.environ, **{"GRADKIT_TEST_SECRET": SECRET})
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -56,16 +56,17 @@ def compute(lesson, instructor):
 
 
 def write(lesson, instructor, directory=None):
-    """Compute and write lesson ``lesson``'s check data; return its path."""
+    """Compute and write lesson ``lesson``'s check data; return ``(path, changed)``."""
     path = data_path(lesson, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(compute(lesson, instructor), indent=1, sort_keys=True,
                       allow_nan=True) + "\n"
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
+    changed = not path.exists() or path.read_text(encoding="utf-8") != text
+    if changed:
         path.write_text(text, encoding="utf-8")
     with _lock:
         _cache.pop(str(path), None)
-    return path
+    return path, changed
 
 
 def stale(lesson, instructor, directory=None):
