@@ -143,8 +143,9 @@ def _grade(folder, notebooks, *extra, timeout=5.0):
                           timeout=600, env=env, cwd=folder)
     rss = int(proc.stdout.rsplit("MAXRSS", 1)[1].split()[0])
     data = json.loads(out.read_text())
-    return proc.returncode, {Path(s["file"]).name.split("_01_")[0]: s
-                             for s in data["submissions"]}, rss, proc.stdout
+    subs = data["submissions"] if "submissions" in data else [dict(data, file=notebooks[0])]
+    return proc.returncode, {Path(s["file"]).name.split("_01_")[0]: s for s in subs}, rss, \
+        proc.stdout
 
 
 def _scores(result):
@@ -297,3 +298,27 @@ def test_time_limits_are_cpu_time_so_the_number_of_jobs_does_not_change_a_grade(
     for i in range(4):
         assert _scores(results[f"cpu{i}"]) == FULL, results[f"cpu{i}"]["output"]
     assert _scores(results["slow"])["01.difference_quotient"] == 0.0
+
+
+def test_the_fallback_without_bubblewrap_is_an_unprivileged_user_and_says_so(tmp_path):
+    """Where bubblewrap cannot run, a root grader still runs student code as a user of its
+    own: it cannot write the grader's files (here a root-owned file beside the
+    submission); the same attack without isolation can, which shows the test can fail."""
+    target = tmp_path / "results.json"
+    target.write_text("{}")
+    os.chmod(tmp_path, 0o755)
+    nb = _with(nbformat.read(SOLUTION, as_version=4), "difference_quotient",
+               f"open({str(target)!r}, 'w').write('score: 10')\n" + CORRECT_DQ)
+    path = tmp_path / "writer_01_derivative.ipynb"
+    nbformat.write(nb, path)
+    if os.geteuid() != 0:
+        _, _, _, report = _grade(tmp_path, [path], "--isolation", "user")
+        assert "isolation: limits only" in report  # no other user to become: it says so
+        return
+    _, results, _, report = _grade(tmp_path, [path], "--isolation", "user")
+    assert "isolation: unprivileged user and limits only" in report
+    assert _scores(results["writer"])["01.difference_quotient"] == 0.0
+    assert target.read_text() == "{}"
+    _, results, _, _ = _grade(tmp_path, [path], "--isolation", "none")
+    assert _scores(results["writer"])["01.difference_quotient"] == 3.0
+    assert target.read_text() == "score: 10"

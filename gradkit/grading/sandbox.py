@@ -36,6 +36,7 @@ from pathlib import Path
 __all__ = ["Isolation", "Limits", "SandboxedProcess", "detect"]
 
 _BASE_UID = 61000  # the uids a root grader gives its sandboxes: 61000 + slot
+MPL_CACHE = "/opt/gradkit-matplotlib-cache"  # where a sandbox sees the font cache
 _detected = {}
 _slots = set()
 _slots_lock = threading.Lock()
@@ -158,9 +159,36 @@ def _bwrap_command(bwrap, argv, limits, as_root):
                 cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += ["--ro-bind", str(path), str(path)]
     cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp",
-            "--chdir", "/tmp", "--"]
-    return cmd + argv
+            "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
+    if _matplotlib_cache():
+        cmd += ["--ro-bind", _matplotlib_cache(), MPL_CACHE]
+    return cmd + ["--chdir", "/tmp", "--"] + argv
+
+
+_mpl = {}
+
+
+def _matplotlib_cache():
+    """A directory holding matplotlib's font cache, built once per grader process (a
+    sandbox's fresh home would otherwise rebuild it for every submission), or None."""
+    with _slots_lock:
+        if "dir" not in _mpl:
+            import tempfile
+
+            path = tempfile.mkdtemp(prefix="gradkit-mpl-")
+            os.chmod(path, 0o755)
+            try:
+                subprocess.run([sys.executable, "-c", "import matplotlib.font_manager"],
+                               env={"MPLCONFIGDIR": path, "PATH": os.environ.get("PATH", "")},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               timeout=120, check=True)
+                for entry in Path(path).iterdir():
+                    os.chmod(entry, 0o644)
+                _mpl["dir"] = path
+            except (OSError, subprocess.SubprocessError):
+                shutil.rmtree(path, ignore_errors=True)
+                _mpl["dir"] = None
+        return _mpl["dir"]
 
 
 def _clean_env(home):
@@ -275,6 +303,9 @@ class SandboxedProcess:
         if self.uid is not None and self.isolation.kind == "bubblewrap":
             argv = argv + ["--as-uid", str(self.uid)]  # the worker drops to it first thing
         env = _clean_env(home)
+        if _matplotlib_cache():
+            env["GRADKIT_MPL_CACHE"] = (MPL_CACHE if self.isolation.kind == "bubblewrap"
+                                        else _matplotlib_cache())
         nproc = limits.processes
         if self.uid is None:  # the count is the user's: allow what already runs
             nproc += _count_user_processes(os.getuid())

@@ -322,6 +322,22 @@ def _run_hidden(job, ns, channel, inbox, run, remote):
         run(step, ns, channel, job["timeout"], tests, remote)
 
 
+def _seed_matplotlib_cache():
+    """Copy the grader's prebuilt font cache into this sandbox's own config directory."""
+    source, target = os.environ.get("GRADKIT_MPL_CACHE"), os.environ.get("MPLCONFIGDIR")
+    if not source or not target:
+        return
+    try:
+        os.makedirs(target, exist_ok=True)
+        for name in os.listdir(source):
+            if name.endswith(".json"):
+                with open(os.path.join(source, name), "rb") as src, \
+                        open(os.path.join(target, name), "wb") as dst:
+                    dst.write(src.read())
+    except OSError:
+        pass
+
+
 def _drop_to(uid):
     """Become the unprivileged ``uid`` for good (a root grader's sandbox), before the job."""
     os.setgroups([])
@@ -371,6 +387,7 @@ def main():
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
     os.environ["MPLBACKEND"] = "Agg"
+    _seed_matplotlib_cache()
     sys.path.insert(0, os.getcwd())
 
     from gradkit.grading.spec import get_exercise
