@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,6 +27,8 @@ SOLUTION = ROOT / "solutions" / "01_derivative.ipynb"
 LESSON = ROOT / "lessons" / "01_derivative.ipynb"
 FULL = {"01.difference_quotient": 3.0, "01.secant_line": 3.0, "01.backprop_by_hand": 4.0}
 SECRET = "gradkit-grader-secret-7d1f"
+HIDDEN_X0 = 0.6180339887  # a hidden test's input: it must never reach a visible output
+PORT = 48213
 
 pytestmark = pytest.mark.skipif(
     detect().kind != "bubblewrap" and not os.environ.get("GRADKIT_REQUIRE_SANDBOX"),
@@ -118,10 +121,32 @@ def _attacks(folder):
     out["processes"] = _with(solution, "secant_line", (
         "import os, time\nfor _ in range(100):\n    if os.fork() == 0:\n"
         "        time.sleep(20)\n        os._exit(0)\n"))
+    out["json_rewrite"] = _with(solution, "secant_line", DAEMON + (
+        f"_daemon(lambda: (time.sleep(2.0), open({str(folder / 'all.json')!r}, 'w')"
+        ".write('{\"score\": 100}')))\n"
+        "def secant_line(f, x0, h):\n    slope = (f(x0 + h) - f(x0)) / h\n"
+        "    return slope, f(x0) - slope * x0\n"))
+    out["network"] = _with(solution, "difference_quotient", (
+        f"import socket\nsocket.create_connection(('127.0.0.1', {PORT}), timeout=2).close()\n"
+        + CORRECT_DQ))
+    out["leak_hidden"] = _with(solution, "secant_line", (
+        "import gc, sys\n"
+        "def secant_line(f, x0, h):\n"
+        "    seen = [repr(o)[:300] for o in gc.get_objects() if isinstance(o, dict)"
+        " and ('pickle' in o or 'hidden' in o)]\n"
+        "    raise RuntimeError(f'inputs {x0!r} {h!r} | ' + ' '.join(seen)[:400])\n"))
     out["big_file"] = _with(solution, "secant_line", (
         "with open('/tmp/big', 'wb') as handle:\n    for _ in range(200):\n"
         "        handle.write(b'0' * (1 << 20))\n"))
     return out, other
+
+
+def _listen():
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", PORT))
+    server.listen(5)
+    return server
 
 
 def _grade(folder, notebooks, *extra, timeout=5.0):
@@ -138,7 +163,7 @@ def _grade(folder, notebooks, *extra, timeout=5.0):
         "peak = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]\n"
         "print('MAXRSS', int(peak.split()[1]) // 1024)\n"
         "sys.exit(rc)\n")
-    env = dict(os.environ, **{"GRADKIT_TEST_SECRET": SECRET})
+    env = dict(os.environ, GRADKIT_TEST_SECRET=SECRET)
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=600, env=env, cwd=folder)
     rss = int(proc.stdout.rsplit("MAXRSS", 1)[1].split()[0])
@@ -166,27 +191,63 @@ def batch(tmp_path_factory):
         nbformat.write(nb, path)
         paths.append(path)
     before = hashlib.sha256(victim.read_bytes()).hexdigest()
+    hidden = folder / "hidden"
+    hidden.mkdir()
+    (hidden / "lesson01.py").write_text(
+        "import numpy as np\nfrom gradkit.grading.spec import Test\n"
+        "HIDDEN_TESTS = {'01.secant_line': "
+        f"[Test('sin through a hidden x0', args=(np.sin, {HIDDEN_X0!r}, 0.25))]}}\n")
+    server = _listen()  # a service on this machine that a sandbox must not reach
     started = time.monotonic()
-    rc, results, rss, report = _grade(folder, paths, "--jobs", "2")
+    try:
+        rc, results, rss, report = _grade(folder, paths, "--jobs", "2", "--hidden", str(hidden))
+    finally:
+        server.close()
     elapsed = time.monotonic() - started
-    time.sleep(1.0)  # a daemon that outlived its sandbox would act now
+    written = (folder / "all.json").read_text()
+    time.sleep(3.0)  # a daemon that outlived its sandbox would act now
     leftovers = subprocess.run(["pgrep", "-u", ",".join(str(61000 + i) for i in range(8))],
                                capture_output=True, text=True).stdout.split()
     for pid in leftovers:
         os.kill(int(pid), signal.SIGKILL)
     return {"rc": rc, "results": results, "rss": rss, "elapsed": elapsed, "report": report,
-            "victim_before": before, "victim_after": hashlib.sha256(victim.read_bytes())
-            .hexdigest(), "leftovers": leftovers, "folder": folder}
+            "json_after": (folder / "all.json").read_text(), "json_written": written,
+            "hidden": str(hidden), "victim_before": before,
+            "victim_after": hashlib.sha256(victim.read_bytes()).hexdigest(),
+            "leftovers": leftovers, "folder": folder}
 
 
 def test_every_submission_of_the_batch_is_written_and_the_victim_keeps_full_marks(batch):
-    assert len(batch["results"]) == 13
+    assert len(batch["results"]) == 16
     assert _scores(batch["results"]["victim"]) == FULL
     assert batch["victim_before"] == batch["victim_after"]
     assert "isolation: bubblewrap" in batch["report"]
     assert all(r["extra_data"]["isolation"].startswith("bubblewrap")
                for r in batch["results"].values())
     assert batch["leftovers"] == []  # nothing a submission started outlives its grade
+
+
+def test_a_daemon_cannot_rewrite_the_results_after_the_grader_exits(batch):
+    assert batch["json_after"] == batch["json_written"]
+    assert _scores(batch["results"]["json_rewrite"]) == FULL
+
+
+def test_there_is_no_network(batch):
+    assert _scores(batch["results"]["network"])["01.difference_quotient"] == 0.0
+    assert "unreachable" in batch["results"]["network"]["output"].lower() or \
+        "refused" in batch["results"]["network"]["output"].lower()
+
+
+def test_hidden_inputs_and_files_never_reach_a_visible_output(batch):
+    result = batch["results"]["leak_hidden"]
+    visible = json.dumps([result["output"]] + [t for t in result["tests"]
+                                               if t["visibility"] == "visible"])
+    assert repr(HIDDEN_X0) not in visible and batch["hidden"] not in visible
+    assert "HIDDEN_TESTS" not in visible
+    # the leak channel works: the hidden test's own output, shown after publishing, has it
+    hidden = [t for t in result["tests"] if t["visibility"] != "visible"]
+    assert hidden and repr(HIDDEN_X0) in hidden[0]["output"]
+    assert "inputs 0.5 0.25" in visible  # and a public test's input does reach the feedback
 
 
 def test_reference_answers_cannot_be_imported_or_read_from_the_solutions(batch):
@@ -247,12 +308,17 @@ def test_without_isolation_the_same_attacks_succeed(tmp_path):
     works too (it prints the sandbox's environment, which holds nothing of the grader's)."""
     notebooks, _ = _attacks(tmp_path)
     paths = []
-    for name in ("leak_env", "solutions_from_path"):
+    for name in ("leak_env", "solutions_from_path", "network"):
         path = tmp_path / f"{name}_01_derivative.ipynb"
         nbformat.write(notebooks[name], path)
         paths.append(path)
-    _, results, _, report = _grade(tmp_path, paths, "--isolation", "none")
+    server = _listen()
+    try:
+        _, results, _, report = _grade(tmp_path, paths, "--isolation", "none")
+    finally:
+        server.close()
     assert "isolation: limits only" in report
+    assert _scores(results["network"])["01.difference_quotient"] == 3.0
     # the environment is the sandbox's own in every mode: what the attack prints is that
     assert "MPLBACKEND=Agg" in json.dumps(results["leak_env"])
     assert SECRET not in json.dumps(results["leak_env"])

@@ -151,15 +151,17 @@ def _bwrap_command(bwrap, argv, limits, as_root):
             cmd += ["--ro-bind", top, top]
     if Path("/etc").is_dir():
         cmd += ["--ro-bind", "/etc", "/etc"]
+    # the private /tmp first: a Python environment under /tmp is bound over it, not hidden
+    cmd += ["--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     made = set()
     for path in _python_paths():
         for parent in reversed(path.parents):
-            if str(parent) != "/" and parent not in made and not str(parent).startswith("/usr"):
+            if str(parent) not in ("/", "/tmp") and parent not in made and \
+                    not str(parent).startswith("/usr"):
                 made.add(parent)
                 cmd += ["--perms", "0755", "--dir", str(parent)]
         cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(limits.tmp_mb * 1024 * 1024), "--tmpfs", "/tmp"]
     if _matplotlib_cache():
         cmd += ["--ro-bind", _matplotlib_cache(), MPL_CACHE]
     return cmd + ["--chdir", "/tmp", "--"] + argv
