@@ -193,3 +193,16 @@ def test_check_data_is_plain_and_matches_the_solutions(tmp_path):
     next(iter(first["tests"].values()))["expected"] = plain.encode(12345.0)
     checkdata.data_path("01", tmp_path).write_text(json.dumps(data))
     assert "stale" in checkdata.stale("01", instructor, tmp_path)
+
+
+def test_an_environment_under_tmp_grades_in_its_sandbox(installed, tmp_path):
+    """The edition's environment lives under the temporary directory, which each sandbox
+    replaces with a private one: it is bound into it, and grades there (with the
+    instructor's solutions, given from outside the edition)."""
+    venv, _ = installed
+    result = subprocess.run([str(venv / "bin" / "python"), "-m", "gradkit", "grade",
+                             str(SOLUTIONS / "01_derivative.ipynb"), "--solutions",
+                             str(SOLUTIONS), "--json", str(tmp_path / "r.json")],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 10.0
