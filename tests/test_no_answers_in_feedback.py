@@ -1,0 +1,108 @@
+"""No feedback gives an answer away: no hint spells out a fix, and an identification
+exercise never shows its expected value."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from gradkit.grading import check
+from gradkit.grading.notebook import BEGIN, END, is_answer_cell, read_notebook
+from gradkit.grading.spec import exercises_for_lesson, lesson_numbers
+
+ROOT = Path(__file__).resolve().parent.parent
+_ASSIGNED = re.compile(r"^[\w\[\]\"'{}., ]+?\s*(?<![=!<>])[-+*/@]?=(?!=)\s*(.+)$")
+_NAMES = re.compile(r"^\(?[\w, ]+\)?$")  # "dA_prev, dW, db": what to return, said by the task
+MIN_FRAGMENT = 10
+
+
+def answer_fragments(source):
+    """The expressions of an answer block, without spaces: each right-hand side of an
+    assignment and each returned expression of at least 10 characters (a bare tuple of
+    names, which the exercise's text states, does not count)."""
+    found, inside = set(), False
+    for line in source.splitlines():
+        stripped = line.strip()
+        if stripped.startswith(BEGIN):
+            inside = True
+            continue
+        if stripped.startswith(END):
+            inside = False
+            continue
+        if not inside or not stripped or stripped.startswith("#"):
+            continue
+        code = stripped.split("  #")[0]
+        if code.startswith("return "):
+            code = code[len("return "):]
+        else:
+            match = _ASSIGNED.match(code)
+            code = match.group(1) if match else code
+        if _NAMES.match(code):
+            continue
+        flat = re.sub(r"\s+", "", code)
+        if len(flat) >= MIN_FRAGMENT:
+            found.add(flat)
+    return found
+
+
+def _fragments_of(lesson):
+    nb = read_notebook(next((ROOT / "solutions").glob(f"{lesson}_*.ipynb")))
+    found = set()
+    for cell in nb.cells:
+        if is_answer_cell(cell):
+            found |= answer_fragments(cell.source)
+    return found
+
+
+def leaks_in(text, fragments):
+    flat = re.sub(r"\s+", "", text)
+    return sorted(f for f in fragments if f in flat)
+
+
+@pytest.mark.parametrize("lesson", lesson_numbers())
+def test_no_hint_spells_out_an_answer(lesson):
+    fragments = _fragments_of(lesson)
+    found = {}
+    for exercise in exercises_for_lesson(lesson):
+        for hint in [exercise.hint] + [m.hint for m in exercise.mistakes]:
+            if leaks_in(hint, fragments):
+                found.setdefault(exercise.id, []).append(hint[:90])
+    assert not found, found
+
+
+def test_the_scan_finds_an_answer_in_a_hint():
+    """The negative case: hints as they used to be are caught."""
+    fragments = _fragments_of("11") | _fragments_of("02")
+    assert leaks_in("its backward is dA * D / keep_prob.", fragments)
+    assert leaks_in("the derivative is in the imaginary part, np.imag(f(x + 1j * h)) / h",
+                    fragments)
+    assert not leaks_in("the mask is applied but not rescaled", fragments)
+
+
+IDENTIFICATION = {  # exercises whose answer is a finding, with a wrong finding to try
+    "04.name_the_bug": lambda: "zero_relu_gradient",
+    "09.which_check": lambda: {"A": "loss_at_init", "B": "loss_at_init", "C": "loss_at_init",
+                               "D": "loss_at_init"},
+}
+
+
+@pytest.mark.parametrize("exercise_id", sorted(IDENTIFICATION))
+def test_an_identification_exercise_never_shows_its_answer(exercise_id):
+    from gradkit.grading.references import Instructor
+    from gradkit.grading.spec import get_exercise
+
+    exercise = get_exercise(exercise_id)
+    answer = Instructor(ROOT / "solutions").reference(exercise)
+    value = answer()
+    wrong = IDENTIFICATION[exercise_id]
+    result = check(exercise_id, wrong)
+    shown = repr(result) + result._repr_html_()
+    assert result.status == "failed"
+    if isinstance(value, str):
+        assert value not in shown
+    else:  # a choice per case: no case's right choice is shown as what was expected
+        for case, right in dict(value).items():
+            assert f"expected {right!r}" not in shown and f"expected '{right}'" not in shown
+            if wrong()[case] != right:
+                rows = [o for o in result.outcomes if case in o.name or case in o.shows]
+                assert all(right not in o.expected + o.why + o.hint for o in rows), case
