@@ -128,6 +128,12 @@ def _write_grades(args, subs):
         partial = f"{args.csv}.partial"
         gradebook_csv(subs, partial)
         os.replace(partial, args.csv)
+    if getattr(args, "answers", None):
+        from gradkit.grading.results import written_markdown
+
+        partial = f"{args.answers}.partial"
+        Path(partial).write_text(written_markdown(subs), encoding="utf-8")
+        os.replace(partial, args.answers)
 
 
 def _autograder(args):
@@ -195,6 +201,8 @@ def _parser():
     grade.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     grade.add_argument("--json", metavar="OUT", help="write Gradescope-style results.json")
     grade.add_argument("--csv", metavar="OUT", help="write a gradebook: a row per submission")
+    grade.add_argument("--answers", metavar="OUT",
+                       help="write the written answers (not auto-graded) as Markdown")
     grade.add_argument("--timeout", type=float, default=20.0, metavar="S",
                        help="seconds per cell and per exercise (default 20)")
     grade.add_argument("--memory", type=int, default=2048, metavar="MB",

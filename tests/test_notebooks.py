@@ -94,7 +94,11 @@ def test_solution_follows_the_lesson_standards(solution):
     assert nb.metadata["kernelspec"]["name"] == "python3"
     assert "After this lesson you can" in nb.cells[0].source
     assert "## Summary" in text and "## Further exercises" in text
-    assert "**Question" in text and "*Your answer:*" in text
+    assert "**Question" in text and "*Your answer (your instructor reads it" in text
+    for cell in nb.cells:  # a written answer says who reads it
+        if cell.cell_type == "markdown" and "### BEGIN SOLUTION" in cell.source:
+            assert cell.source.startswith("*Your answer (your instructor reads it; it is not "
+                                          "auto-graded):*"), cell.source[:60]
     code = [c for c in nb.cells if c.cell_type == "code"]
     assert "default_rng" in code[0].source and "import" in code[0].source
     for i, cell in enumerate(nb.cells[1:], start=1):

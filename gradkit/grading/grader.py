@@ -35,6 +35,7 @@ from gradkit.grading.notebook import (
     is_instructor_cell,
     lesson_name,
     read_notebook,
+    written_answers,
 )
 from gradkit.grading.references import Instructor
 from gradkit.grading.sandbox import Limits, SandboxedProcess, detect
@@ -280,6 +281,7 @@ class Submission:
     cell_errors: list = field(default_factory=list)
     isolation: str = ""
     notes: list = field(default_factory=list)
+    written: list = field(default_factory=list)  # (title, question, answer): the instructor's
 
     @property
     def score(self):
@@ -622,6 +624,7 @@ class Grader:
             sub.error = f"{path}: {exc}"
             return sub
         self._score(sub, exercises, steps, missing, events)
+        sub.written = written_answers(student, solution)
         return sub
 
     def _score(self, sub, exercises, steps, missing, events):

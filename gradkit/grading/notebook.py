@@ -29,6 +29,7 @@ __all__ = [
     "read_notebook",
     "strip_magics",
     "strip_solutions",
+    "written_answers",
 ]
 
 BEGIN = "### BEGIN SOLUTION"
@@ -351,3 +352,50 @@ def _evidence(nb, answers_only):
         if cell.get("id"):
             ids.add(cell["id"])
     return names, checks, ids
+
+
+ANSWER_HEADER = "*Your answer"
+_QUESTION = re.compile(r"\*\*Question[^*]*\*\*")
+
+
+def written_answers(student_nb, solution_nb):
+    """The student's answers to the written questions: ``[(question, answer), ...]``.
+
+    A written question is a markdown cell of the solution holding a solution block;
+    the question is the text of the markdown cell before it (its first 300
+    characters), the student's answer the markdown cell with the same cell id, else
+    the one at the same place among the cells that start with ``*Your answer``. An
+    answer left as ``YOUR ANSWER HERE`` is ``""``.
+    """
+    found = []
+    theirs = [c for c in student_nb.cells if c.get("cell_type") == "markdown"]
+    by_id = {c.get("id"): c for c in theirs if c.get("id")}
+    headed = [c for c in theirs if c.get("source", "").lstrip().startswith(ANSWER_HEADER)]
+    number = 0
+    cells = solution_nb.cells
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "markdown" or BEGIN not in cell.get("source", ""):
+            continue
+        question = ""
+        for before in reversed(cells[:index]):
+            if before.get("cell_type") == "markdown":
+                question = before.get("source", "").strip()
+                break
+        mine = by_id.get(cell.get("id"))
+        if mine is None and number < len(headed):
+            mine = headed[number]
+        number += 1
+        text = mine.get("source", "") if mine is not None else ""
+        lines = [line for line in text.strip().splitlines()
+                 if line.strip() not in (BEGIN, END)]
+        if lines and lines[0].lstrip().startswith(ANSWER_HEADER):
+            lines = lines[1:]
+        answer = "\n".join(lines).strip()
+        if answer == "YOUR ANSWER HERE":
+            answer = ""
+        title = _QUESTION.search(question)
+        if title:
+            question = question[title.start():]
+        found.append((title.group(0).strip("* ") if title else question[:60],
+                      question[:300], answer))
+    return found

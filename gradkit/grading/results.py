@@ -4,7 +4,17 @@ import csv
 import json
 from pathlib import Path
 
-__all__ = ["gradebook_csv", "gradescope_json", "merged_gradescope", "text_report"]
+__all__ = ["gradebook_csv", "gradescope_json", "merged_gradescope", "text_report",
+           "written_markdown"]
+
+WRITTEN = "Written answers (your instructor reads them; not auto-graded)"
+
+
+def _written_text(sub):
+    parts = []
+    for title, _, answer in sub.written:
+        parts.append(f"{title}: {answer if answer else '(not answered)'}")
+    return "\n\n".join(parts)
 
 
 def gradescope_json(sub):
@@ -29,7 +39,8 @@ def gradescope_json(sub):
             {"name": t.name, "score": t.score, "max_score": t.max_score, "output": t.output,
              "visibility": t.visibility}
             for t in sub.tests
-        ],
+        ] + ([{"name": WRITTEN, "score": 0.0, "max_score": 0.0, "output": _written_text(sub),
+               "visibility": "visible"}] if sub.written else []),
     }
 
 
@@ -72,7 +83,24 @@ def text_report(sub):
             lines.append(f"      ✗ {name}: {t.output}")
     for line in sub.cell_errors + sub.notes:
         lines.append(f"  note: {line}")
+    if sub.written:
+        answered = sum(bool(a) for _, _, a in sub.written)
+        lines.append(f"  written answers: {answered} of {len(sub.written)} answered, for you "
+                     "to read (--answers FILE writes them)")
     return "\n".join(lines)
+
+
+def written_markdown(subs):
+    """The written answers of ``subs`` as one Markdown document, a section per submission."""
+    out = ["# Written answers", ""]
+    for sub in subs:
+        if sub.error or not sub.written:
+            continue
+        out += [f"## {Path(sub.path).name} (lesson {sub.lesson})", ""]
+        for title, question, answer in sub.written:
+            out += [f"### {title}", "", "> " + question.replace("\n", "\n> "), "",
+                    answer if answer else "*(not answered)*", ""]
+    return "\n".join(out) + "\n"
 
 
 def gradebook_csv(subs, path):
@@ -85,12 +113,13 @@ def gradebook_csv(subs, path):
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["submission", "lesson", "score", "max_score", *exercises, "error",
-                         "isolation"])
+                         "isolation", "written answered"])
         for sub in subs:
             scores = sub.exercise_scores()
             writer.writerow([sub.path, sub.lesson or "", sub.score, sub.max_score,
                              *[scores.get(e, "") for e in exercises], sub.error or "",
-                             sub.isolation])
+                             sub.isolation, f"{sum(bool(a) for _, _, a in sub.written)} of "
+                             f"{len(sub.written)}" if sub.written else ""])
 
 
 def write_json(data, path):
