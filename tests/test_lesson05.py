@@ -53,7 +53,7 @@ def _sq(params, keys=None):
 
 @pytest.mark.parametrize(("wrong", "hint"), [
     (lambda p, lambd, m: lambd / (2 * m) * _sq(p), "biases too"),
-    (lambda p, lambd, m: lambd / m * _sq(p, "W"), "forgot the 1/2"),
+    (lambda p, lambd, m: lambd / m * _sq(p, "W"), "constant factor in front"),
     (lambda p, lambd, m: lambd / 2 * _sq(p, "W"), "divide by m"),
     (lambda p, lambd, m: lambd / (2 * m) * sum(np.linalg.norm(v) for k, v in p.items()
                                                if k[0] == "W"), "squared Frobenius"),

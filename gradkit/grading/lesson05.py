@@ -50,17 +50,21 @@ _L2_COST = Exercise(
              shows="params for [2, 3, 1], lambd = 0.0, m = 5", seed=2),
     ],
     mistakes=[
-        Mistake("you penalized the biases too: the L2 term sums ||W_l||^2 over the weights only.",
+        Mistake("you penalized the biases too: reread which parameters the L2 term of section 2 "
+                "sums over, and which it leaves out.",
                 wrong="l2_with_biases"),
-        Mistake("the factor is lambd/(2m), not lambd/m: you forgot the 1/2.",
+        Mistake("your penalty is exactly twice the right one: compare the constant factor in "
+                "front of your sum with the formula of section 2.",
                 lambda a, got, e: _close(got, 2 * e)),
-        Mistake("you forgot to divide by m: the penalty is lambd/(2m) * sum ||W_l||^2.",
+        Mistake("your penalty is m times the right one: you forgot to divide by m, the number "
+                "of examples.",
                 lambda a, got, e: _close(got, e * a[2])),
-        Mistake("use the squared Frobenius norm, sum of W**2, not the norm itself.",
+        Mistake("you added the norms ||W_l|| themselves, where the penalty uses the squared "
+                "Frobenius norms.",
                 wrong="l2_norm_not_squared"),
     ],
-    hint="Sum np.sum(W**2) over the keys that start with 'W' (one per layer, any number of "
-         "layers), then multiply by lambd / (2 * m).",
+    hint="Follow the formula of section 2: which parameters enter (the keys that start with "
+         "'W', any number of layers), through which norm, and with which factor in front.",
 )
 
 _L2_GRAD = Exercise(
@@ -77,15 +81,18 @@ _L2_GRAD = Exercise(
              shows="W = [[1., -2., 0.5, 0.]], lambd = 5.0, m = 3"),
     ],
     mistakes=[
-        Mistake("the derivative of lambd/(2m) * W**2 is lambd/m * W: the 2 of the square "
-                "cancels the 1/2, don't keep a factor 2.",
+        Mistake("your gradient is twice the right one: the 2 that differentiating the square "
+                "brings down meets the 1/2 of the penalty, so don't keep a factor 2.",
                 lambda a, got, e: _close(got, 2 * np.asarray(e))),
-        Mistake("you kept the 1/2: d/dW [lambd/(2m) W**2] = lambd/m * W.",
+        Mistake("you kept the 1/2: your gradient is half the right one; differentiating the "
+                "square brings down a factor that you left out.",
                 lambda a, got, e: _close(got, np.asarray(e) / 2)),
-        Mistake("you forgot the 1/m: the gradient is lambd/m * W.",
+        Mistake("you forgot the 1/m: your gradient is m times the right one, and the penalty "
+                "you differentiate is divided by m.",
                 lambda a, got, e: _close(got, np.asarray(e) * a[2])),
     ],
-    hint="Differentiate lambd/(2m) * sum W**2 with respect to W: lambd/m * W, same shape as W.",
+    hint="Differentiate the penalty of Exercise 5.1 with respect to each entry of W (each "
+         "entry appears in one square only); the result has the shape of W.",
 )
 
 
@@ -117,18 +124,19 @@ _DROPOUT = Exercise(
     ],
     mistakes=[
         Mistake("return two values, (A_out, mask).", lambda a, got: len(got) != 2),
-        Mistake("you forgot to rescale: inverted dropout divides the kept units by keep_prob, "
-                "so the expected activation stays A.",
+        Mistake("you forgot to rescale: masking alone lowers the expected activation, and "
+                "inverted dropout also scales the kept units so that it stays A (section 4).",
                 lambda a, got, e: _close(got[0], a[0] * np.asarray(e[1]))),
-        Mistake("the mask keeps a unit where rng.random(A.shape) < keep_prob; yours is the "
-                "opposite (>).",
+        Mistake("your mask is the opposite (>) of the right one: it keeps a unit with "
+                "probability 1 - keep_prob instead of keep_prob.",
                 lambda a, got, e: _close(got[1], 1.0 - np.asarray(e[1]))),
-        Mistake("draw the mask from the rng you are given, with rng.random(A.shape) < keep_prob "
-                "(one draw, of A's shape), so that the same seed gives the same mask.",
+        Mistake("draw the mask from the rng you are given, with the one draw of A's shape that "
+                "the exercise's text names, so that the same seed gives the same mask.",
                 lambda a, got, e: not _close(got[1], e[1])),
     ],
-    hint="Keep a unit where one draw rng.random(A.shape) is below keep_prob (that is the "
-         "mask), divide the kept units by keep_prob, and return (A_out, mask).",
+    hint="Draw the mask exactly as the exercise's text says (one draw of A's shape from the "
+         "rng you are given), rescale the kept units as inverted dropout does (section 4), and "
+         "return (A_out, mask).",
 )
 
 
@@ -155,16 +163,19 @@ _SLOPES = Exercise(
              shows="f = np.abs, x = 0.0, h = 0.5"),
     ],
     mistakes=[
-        Mistake("return (left, right) in this order: left = (f(x) - f(x - h)) / h.",
+        Mistake("return (left, right) in this order: your first value is the slope that looks "
+                "at x + h.",
                 lambda a, got, e: _close(got, e[::-1])),
-        Mistake("the left slope is (f(x) - f(x - h)) / h; yours has the wrong sign.",
+        Mistake("your left slope has the wrong sign: look at the order of the two values of f "
+                "in its difference.",
                 lambda a, got, e: _close(got[0], -e[0])),
         Mistake("you returned central differences; here each side uses only x and one "
                 "neighbour.",
                 # the central difference is the mean of the two one-sided ones
                 lambda a, got, e: _close(got[0], (e[0] + e[1]) / 2)),
     ],
-    hint="left = (f(x) - f(x - h)) / h, right = (f(x + h) - f(x)) / h; return (left, right).",
+    hint="Each slope is a difference quotient over one step h on one side of x only (see the "
+         "formula of Exercise 5.4); return (left, right).",
 )
 
 _COUNT = Exercise(
@@ -178,13 +189,16 @@ _COUNT = Exercise(
         Test("[784, 128, 10]", args=([784, 128, 10],), shows="layer_dims = [784, 128, 10]"),
     ],
     mistakes=[
-        Mistake("you counted the weights only: every layer also has n_l biases.",
+        Mistake("you counted the weights only: the biases b_l are parameters too (what shape "
+                "does b_l have?).",
                 # P less one bias per unit of layers 1..L
                 lambda a, got, e: got == e - sum(a[0][1:])),
-        Mistake("a layer has n_l * n_{l-1} weights and n_l biases; you counted the units.",
+        Mistake("you counted the units, not the parameters: count the entries of each W_l and "
+                "b_l from their shapes.",
                 lambda a, got: got == sum(a[0])),
     ],
-    hint="P = sum over layers of n_l * n_{l-1} (W_l) + n_l (b_l).",
+    hint="P counts every entry of every W_l and b_l: work out their shapes from layer_dims, "
+         "and return an int.",
 )
 
 EXERCISES = [_L2_COST, _L2_GRAD, _DROPOUT, _SLOPES, _COUNT]

@@ -53,26 +53,28 @@ _LOGISTIC = Exercise(
     mistakes=[
         Mistake("return three values, (cost, dw, db), in this order.",
                 lambda a, got: len(got) != 3),
-        Mistake("dw has the shape of X @ dz.T; w has shape (1, n_x), so dw = dz @ X.T.",
+        Mistake("your dw is transposed: it must have the shape of w, (1, n_x); look at the "
+                "order of the factors of its product.",
                 lambda a, got, e: _close(np.asarray(got[1]).T, e[1])
                 and np.asarray(got[1]).shape != np.shape(e[1])),
-        Mistake("the cost is the sum over the examples; divide by m: the cost is a mean.",
+        Mistake("your cost is the sum over the examples, not their mean: divide by m.",
                 lambda a, got, e: _close(got[0], e[0] * a[2].shape[1])),
-        Mistake("the gradients are m times too large: divide dz = a - y by m, since the "
-                "cost is a mean over the m examples.",
+        Mistake("the gradients are m times too large: the cost is a mean over the m examples, "
+                "and its 1/m carries through to dw and db.",
                 lambda a, got, e: _close(got[1], np.asarray(e[1]) * a[2].shape[1])),
-        Mistake("the gradients have the wrong sign: dz = a - y, not y - a.",
+        Mistake("the gradients have the wrong sign: look at the order of the two terms of dz "
+                "(differentiate the cost with respect to z again).",
                 lambda a, got, e: _close(got[1], -np.asarray(e[1]))),
-        Mistake("your cost is inf or nan for large logits: log(sigmoid(z)) underflows. Use "
-                "-log(sigmoid(z)) = np.logaddexp(0, -z), or the identity "
-                "cost = mean(logaddexp(0, z) - y z).",
+        Mistake("your cost is inf or nan for large logits: log(sigmoid(z)) underflows; reread "
+                "the identity in the exercise's text, which np.logaddexp computes without "
+                "overflow.",
                 lambda a, got: not np.isfinite(got[0])),
         Mistake("the cost misses the (1 - y) log(1 - a) term of the cross-entropy.",
                 wrong="logistic_half_entropy", part=0),
     ],
-    hint="With z = w @ X + b: cost = np.mean(np.logaddexp(0, z) - Y * z) (the cross-entropy "
-         "-y log a - (1-y) log(1-a), written so that it stays finite for large |z|), "
-         "dz = (gk.nn.sigmoid(z) - Y) / m, dw = dz @ X.T, db = np.sum(dz, axis=1, keepdims=True).",
+    hint="Follow section 1: the cost is the mean cross-entropy, written with np.logaddexp as "
+         "the exercise's text says so that it stays finite for large |z|; backpropagate through "
+         "the sigmoid to dz, then to dw and db, which have the shapes of w and b.",
 )
 
 
@@ -106,21 +108,21 @@ _MINIBATCHES = Exercise(
                    "rng = np.random.default_rng(3)"),
     ],
     mistakes=[
-        Mistake("your batches are in the original order: shuffle first, with "
-                "order = rng.permutation(m), then cut X[:, order] and Y[:, order].",
+        Mistake("your batches are in the original order: shuffle the columns first, with the "
+                "one permutation the exercise's text names, then cut.",
                 wrong="batches_unshuffled"),
         Mistake("the last, smaller batch is missing: when m is not a multiple of batch_size, "
-                "keep the remaining examples as a final batch.", _dropped_last),
+                "your loop stops before the examples that are left.", _dropped_last),
         Mistake("X and Y were shuffled with two different permutations, so examples and "
-                "labels no longer match: draw one permutation and index both with it.",
+                "labels no longer match: count how many times your code calls rng.permutation.",
                 wrong="batches_two_permutations"),
-        Mistake("examples are the columns: shuffle and cut along axis 1 (X[:, order]), "
-                "not the rows.",
+        Mistake("you shuffled and cut the rows: the examples are the columns of X and Y, "
+                "along axis 1.",
                 lambda a, got: np.asarray(got[0][0]).shape[0] != a[0].shape[0]),
     ],
-    hint="Draw order = rng.permutation(m) once (a single call, so the result matches the "
-         "seed), then return [(X[:, order][:, i:i + batch_size], the same for Y) for i in "
-         "range(0, m, batch_size)].",
+    hint="Reread section 3: one permutation drawn from rng (a single call, so the result "
+         "matches the seed) for both X and Y, then consecutive batches of batch_size columns, "
+         "the last one taking what is left.",
 )
 
 
@@ -170,15 +172,17 @@ _SGD_STEP = Exercise(
              shows="params = {'theta': [1, -2]}, grads = {'theta': [.5, .25]}, lr = 2"),
     ],
     mistakes=[
-        Mistake("you changed the caller's params in place (W -= ...): build and return a new "
-                "dict, {key: params[key] - lr * grads[key] for key in params}.",
+        Mistake("you changed the caller's params in place (W -= ...): leave params as it is "
+                "and return a new dict of updated tensors.",
                 lambda a, got: got[-1] is False),
-        Mistake("you went uphill: the update subtracts, theta - lr * grad.",
+        Mistake("you went uphill: a descent step goes against the gradient.",
                 wrong="step_uphill"),
-        Mistake("the learning rate is missing: theta - lr * grad.",
+        Mistake("the learning rate is missing: your step has the size of the gradient itself, "
+                "whatever lr is.",
                 wrong="step_without_lr"),
     ],
-    hint="Return a new dict with the same keys: params[key] - lr * grads[key].",
+    hint="Return a new dict with the same keys, each tensor moved by the gradient descent "
+         "step of section 3; leave params unchanged.",
 )
 
 
