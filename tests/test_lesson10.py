@@ -91,8 +91,8 @@ def _rows(x, out):
     (lambda res, g: (g[:, None] * jnp.exp(res[0])
                      / jnp.sum(jnp.exp(res[0]), axis=1, keepdims=True),), "overflows"),
     (lambda res, g: (jnp.exp(res[0] - res[1][:, None]),), "you left out g"),
-    (lambda res, g: (g * jnp.exp(res[0] - res[1][:, None]),), "g[:, None]"),
-    (lambda res, g: (g[:, None] * jnp.exp(res[0] - res[1]),), "out[:, None]"),
+    (lambda res, g: (g * jnp.exp(res[0] - res[1][:, None]),), "multiplies the columns"),
+    (lambda res, g: (g[:, None] * jnp.exp(res[0] - res[1]),), "along the columns"),
     (lambda res, g: (g[:, None] * jnp.exp(res[0]),), "not exp(x)"),
 ])
 def test_lse_mistakes_get_their_hint(wrong, hint):
@@ -118,8 +118,8 @@ def _ce(kind):
 
 @pytest.mark.parametrize(("kind", "hint"), [
     ("bare", "(dz, None)"), ("one", "has two inputs"), ("dy", "integer labels"),
-    ("sign", "sign is flipped"), ("no_n", "divide by N"), ("no_g", "you left out g"),
-    ("no_onehot", "subtract the one-hot label"),
+    ("sign", "sign is flipped"), ("no_n", "N times too large"), ("no_g", "you left out g"),
+    ("no_onehot", "yours is p alone"),
 ])
 def test_softmax_ce_mistakes_get_their_hint(kind, hint):
     hints = _hints("10.softmax_ce_bwd", _ce(kind))

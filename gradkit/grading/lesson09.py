@@ -365,8 +365,8 @@ def _returned(got, expected, ok):
     return len(got) == 2 and _close(got[0], expected) and got[1] == ok
 
 
-_NATURAL_LOG = ("use the natural logarithm, np.log: cross-entropy is measured in nats, and "
-                "log10 (or log2) gives another number.")
+_NATURAL_LOG = ("expected is in another base: cross-entropy is measured in nats, with the "
+                "natural logarithm, and log10 or log2 give another number.")
 
 
 _LOSS_AT_INIT = Exercise(
@@ -393,18 +393,20 @@ _LOSS_AT_INIT = Exercise(
                 lambda a, got: not isinstance(got, list) or len(got) != 2),
         Mistake(_NATURAL_LOG, wrong="loss_log10"),
         Mistake(_NATURAL_LOG, wrong="loss_log2"),
-        Mistake("a net that knows nothing gives each class probability 1/k; the loss is minus "
-                "the log of that, log k, not 1/k itself.", wrong="loss_one_over_k"),
-        Mistake("the loss is -log(1/k) = log k, a positive number; yours has the sign of "
-                "log(1/k).", wrong="loss_negative"),
-        Mistake("rtol is relative: compare |cost - log k| with rtol * log k, not with rtol "
-                "itself (log 100 = 4.6, and 8% of it is 0.37).", wrong="loss_absolute_rtol"),
+        Mistake("expected is the loss of a net that gives each class probability 1/k, not "
+                "1/k itself: reread section 3.1.", wrong="loss_one_over_k"),
+        Mistake("expected is negative, but a cross-entropy never is: yours has the sign of "
+                "log(1/k), so look at the minus sign of the loss.", wrong="loss_negative"),
+        Mistake("rtol is relative, and yours uses it as an absolute tolerance: for log 100 = 4.6 "
+                "that is far too tight. Reread how the exercise defines 'within rtol'.",
+                wrong="loss_absolute_rtol"),
         Mistake("use the rtol you are given (default 0.1).", wrong="loss_default_rtol"),
         Mistake("ok is True when the cost is close to log k, False when it is far; yours is "
                 "the opposite.",
                 lambda a, got, e: _returned(got, e[0], not e[1])),
     ]),
-    hint="expected = np.log(k); ok is whether |cost - expected| <= rtol * expected.",
+    hint="expected is the loss at initialization of section 3.1, and ok compares the cost "
+         "with it relatively, as the exercise's inequality says.",
 )
 
 
@@ -469,24 +471,24 @@ _OVERFIT = Exercise(
     mistakes=_if_wrong([
         Mistake("return three values, (first, last, ok).",
                 lambda a, got: not isinstance(got, list) or len(got) != 3),
-        Mistake("train on the first m examples only, X[:, :m] and Y[:, :m]: a tiny batch is "
-                "what any correct net can memorize; the whole set is not.",
+        Mistake("yours trains on the whole set: train on the first m examples only. A tiny "
+                "batch is what any correct net can memorize; the whole set is not.",
                 wrong="overfit_whole_set"),
-        Mistake("take the first m examples, X[:, :m], not the last ones.",
-                wrong="overfit_last_m"),
-        Mistake("judge the last cost of the run, costs[-1], not its smallest: a run that "
-                "dips and then diverges has not fitted the batch.",
-                wrong="overfit_smallest_cost"),
-        Mistake("ratio is relative to the starting cost: ok is last <= ratio * first, so that "
-                "the test works for any loss's scale.", wrong="overfit_absolute_ratio"),
+        Mistake("yours trains on the last m examples: the exercise asks for the first m, not "
+                "the last ones.", wrong="overfit_last_m"),
+        Mistake("last is where the run ends, not its smallest cost: a run that dips and then "
+                "diverges has not fitted the batch.", wrong="overfit_smallest_cost"),
+        Mistake("ratio is relative to the starting cost, and yours compares last with ratio "
+                "itself: a summed cost that starts at 208 is fitted and still ends above 0.01.",
+                wrong="overfit_absolute_ratio"),
         Mistake("use the m and the ratio you are given (defaults 10 and 0.01).",
                 wrong="overfit_default_m_and_ratio", part=2),
-        Mistake("return (first, last, ok) in this order, first = costs[0].",
+        Mistake("first and last are swapped: return (first, last, ok) in this order.",
                 lambda a, got, e: len(got) == 3 and _close(got[0], e[1], 1e-6)
                 and _close(got[1], e[0], 1e-6)),
     ]),
-    hint="costs = train_fn(X[:, :m], Y[:, :m]); first and last are its first and last "
-         "entries, and ok says whether last <= ratio * first.",
+    hint="Train on the tiny batch the exercise describes, and judge the run by where its cost "
+         "ends compared with where it started (section 3.2).",
 )
 
 
@@ -525,19 +527,19 @@ _NORMS = Exercise(
         Mistake("return a dict {name: norm} with one entry for every key of grads, the biases "
                 "too: a dead layer shows in its b as much as in its W.",
                 lambda a, got: not isinstance(got, dict) or set(got) != set(a[0])),
-        Mistake("that is the squared norm: take the square root, np.linalg.norm(g).",
-                _norms_like(lambda norm, g: norm ** 2)),
-        Mistake("the norm is sqrt(sum of squares) of all entries, not the largest |entry|.",
-                wrong="norms_largest_entry"),
-        Mistake("don't divide by the number of entries: the norm of the whole tensor, "
-                "np.linalg.norm(g), is what the lesson compares.",
+        Mistake("that is the squared norm: compare yours with the exercise's formula, which "
+                "has one more step.", _norms_like(lambda norm, g: norm ** 2)),
+        Mistake("that is the largest |entry|, not the norm: the Frobenius norm takes every "
+                "entry into account.", wrong="norms_largest_entry"),
+        Mistake("yours is divided by the number of entries, an average: the lesson compares "
+                "the norm of the whole tensor.",
                 _norms_like(lambda norm, g: norm / np.sqrt(g.size))),
-        Mistake("the norm of a matrix here is the Frobenius norm, np.linalg.norm(g) with no "
-                "ord: ord=2 gives its largest singular value.",
+        Mistake("ord=2 gives a matrix's largest singular value, not its Frobenius norm: see "
+                "which ord of np.linalg.norm is the one the exercise defines.",
                 wrong="norms_spectral"),
     ]),
-    hint="For each name in grads, the square root of the sum of the squares of its entries, "
-         "as a float.",
+    hint="For every name in grads, one float: the Frobenius norm of the whole tensor, as the "
+         "exercise defines it.",
 )
 
 
@@ -627,27 +629,26 @@ _REPAIR = Exercise(
     ],
     mistakes=[
         Mistake("every unit of a layer starts with the same weights, so each gets the same "
-                "gradient and stays a copy of the others: draw each W at random.",
+                "gradient and stays a copy of the others (section 2.5).",
                 lambda a, got: isinstance(got, str) and "identical rows" in got),
-        Mistake("a gradient is exactly zero at your initialization: zero weights (or biases "
-                "so negative that every ReLU unit is off) pass no gradient down. Draw W at "
-                "random and start b at zero.",
+        Mistake("a gradient is exactly zero at your initialization: zero weights, or biases "
+                "so negative that every ReLU unit is off (section 2.6), pass no gradient down.",
                 lambda a, got: isinstance(got, str) and " zero" in got and "rows" not in got),
         Mistake("your loss at initialization is far from ln 2: the output layer starts too "
-                "large, so the first predictions are confident. Start the last W smaller "
-                "than the others (the lesson's healthy set-up uses a tenth of He's scale).",
+                "large, so the first predictions are confident. Section 3.1 compares two "
+                "scales of the last W.",
                 lambda a, got: isinstance(got, str) and "off ln 2" in got),
-        Mistake("your network cannot fit 10 points from this start: check the scale of W "
-                "(He's sqrt(2 / n_prev)) and that the biases start at zero.",
+        Mistake("your network cannot fit 10 points from this start: look at the scale of "
+                "each W against what a ReLU layer needs, and at where the biases start.",
                 lambda a, got: isinstance(got, str) and got.startswith("cost ")),
-        Mistake("draw every number from np.random.default_rng(seed), so that the same seed "
-                "gives the same parameters.",
+        Mistake("the same seed gave different parameters: some of your numbers come from a "
+                "generator that the seed does not control.",
                 lambda a, got: got == "same seed, different params"),
         Mistake("use the seed you are given: another seed must give other weights.",
                 lambda a, got: got == "different seeds, same params"),
     ],
-    hint="Random weights break the symmetry (He's scale sqrt(2 / n_prev) for ReLU), zero "
-         "biases keep every unit alive, and a small last layer starts the loss near ln 2.",
+    hint="Each sanity check asks one thing of the start: units of a layer that differ (section "
+         "2.5), units that are alive (2.6), a loss near ln 2 (3.1); reread the healthy set-up.",
 )
 
 

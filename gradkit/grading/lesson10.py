@@ -167,22 +167,22 @@ _LSE = Exercise(
     ],
     mistakes=[
         Mistake(_TUPLE_HINT, lambda a, got: _bare(got)),
-        Mistake("exp(x) overflows for entries like 1000 (it is inf beyond about 709): compute "
-                "the softmax from the saved output, exp(x - out), whose entries are at most 1.",
+        Mistake("exp(x) overflows for entries like 1000 (it is inf beyond about 709): the "
+                "exercise's formula uses the saved output so that no exponent is positive.",
                 lambda a, got: not np.all(np.isfinite(got[0]))),
-        Mistake("you left out g: the backward multiplies each row's softmax by that row's "
-                "upstream gradient g[n].", wrong="lse_without_g", part=0),
-        Mistake("g has one entry per row of x, but yours multiplies the columns: broadcast it "
-                "along each row, as g[:, None].", wrong="lse_g_along_columns", part=0),
+        Mistake("you left out g, the upstream gradient: the chain rule scales each row by "
+                "its own entry of it.", wrong="lse_without_g", part=0),
+        Mistake("g has one entry per row of x, but yours multiplies the columns: look at how "
+                "a shape (N,) broadcasts against (N, C).", wrong="lse_g_along_columns", part=0),
         Mistake("out has one entry per row of x, but yours is subtracted along the columns: "
-                "broadcast it along each row, as out[:, None].",
+                "look at how a shape (N,) broadcasts against (N, C).",
                 wrong="lse_out_along_columns", part=0),
-        Mistake("the derivative of log-sum-exp is the softmax exp(x - out), not exp(x): "
-                "subtract the saved output.", wrong="lse_exp_of_x", part=0),
+        Mistake("the derivative of log-sum-exp is the softmax, not exp(x): yours is missing "
+                "the normalization that the saved output holds.", wrong="lse_exp_of_x", part=0),
     ],
-    hint="Each row's softmax is jnp.exp(x - out) with out broadcast along the row "
-         "(out[:, None]); multiply it by g broadcast the same way, and return the one-entry "
-         "tuple (dx,). Use jnp, not np: JAX traces the rule, and np cannot take traced arrays.",
+    hint="Reread the exercise's formula for dx: out and g have one entry per row of x, so "
+         "mind how they broadcast, and return the one-entry tuple (dx,). Use jnp, not np: JAX "
+         "traces the rule, and np cannot take traced arrays.",
 )
 
 
@@ -227,19 +227,21 @@ _CE = Exercise(
         Mistake("y holds integer labels, which have no gradient: return None as their "
                 "cotangent, (dz, None).",
                 lambda a, got: not (isinstance(got[1], str) and got[1] == "None")),
-        Mistake("the sign is flipped: d/dz_i of lse(z) - z_y is p_i - [i = y], the softmax "
-                "minus the one-hot label.",
+        Mistake("the sign is flipped: differentiate the loss lse(z) - z_y again and see "
+                "which of its two terms gives which sign.",
                 lambda a, got, e: _close(got[0], -np.asarray(e[0]))),
-        Mistake("the loss is the mean over the N rows of the batch: divide by N = p.shape[0].",
+        Mistake("yours is N times too large: the loss is the mean over the N rows of the "
+                "batch, and its gradient keeps that mean.",
                 lambda a, got, e: _close(got[0], _rows(a) * np.asarray(e[0]))),
-        Mistake("you left out g: multiply by the upstream gradient g of the loss (a number).",
+        Mistake("you left out g, the upstream gradient of the loss (a number): the chain rule "
+                "needs it.",
                 lambda a, got, e: _close(got[0], np.asarray(e[0]) / float(a[1]))),
-        Mistake("subtract the one-hot label: the gradient is the softmax p minus 1 at each row's "
-                "label y.", wrong="ce_without_onehot", part=0),
+        Mistake("yours is p alone: the loss's term -z_y has a gradient too, and it is missing.",
+                wrong="ce_without_onehot", part=0),
     ],
-    hint="dz is g times (p minus the one-hot label of each row, e.g. jax.nn.one_hot(y, C)), "
-         "divided by the number of rows N; return (dz, None). Use jnp and jax.nn, not np: JAX "
-         "traces the rule.",
+    hint="Reread the exercise's formula for dz: it has the upstream g, the batch size N and "
+         "the one-hot labels; return (dz, None). Use jnp and jax.nn, not np: JAX traces the "
+         "rule.",
 )
 
 
@@ -268,18 +270,20 @@ _STE = Exercise(
     mistakes=[
         Mistake(_TUPLE_HINT, lambda a, got: _bare(got)),
         Mistake("that is sign's true derivative, zero almost everywhere, which leaves training "
-                "stuck: the straight-through estimator passes g through where |x| <= 1.",
+                "stuck: the straight-through estimator is deliberately something else (section 4).",
                 lambda a, got: _close(got[0], np.zeros_like(a[0]))),
-        Mistake("this is the unclipped estimator: pass g only where |x| <= 1 (the derivative of "
-                "clip(x, -1, 1)), and 0 elsewhere.",
+        Mistake("this is the unclipped estimator, g everywhere: the lesson's estimator is the "
+                "derivative of clip(x, -1, 1), which is not 1 for every x.",
                 lambda a, got: _close(got[0], a[1])),
-        Mistake("the mask is the wrong way round: keep g where |x| <= 1, zero it where |x| > 1.",
+        Mistake("the mask is the wrong way round: yours passes g where the estimator blocks it, "
+                "and blocks it where it passes.",
                 wrong="ste_mask_flipped", part=0),
-        Mistake("you returned the mask alone: multiply it by the upstream gradient g.",
+        Mistake("you returned the mask alone: the upstream gradient g is missing.",
                 wrong="ste_mask_alone", part=0),
     ],
-    hint="dx = g where |x| <= 1 and 0 elsewhere (g times the mask jnp.abs(x) <= 1); return the "
-         "one-entry tuple (dx,). Use jnp, not np: JAX traces the rule.",
+    hint="Reread the straight-through estimator's formula in section 4: g, kept or zeroed by "
+         "a condition on x; return the one-entry tuple (dx,). Use jnp, not np: JAX traces the "
+         "rule.",
 )
 
 
@@ -333,17 +337,16 @@ _VJP = Exercise(
                    "dout = rng.standard_normal(6)"),
     ],
     mistakes=[
-        Mistake("the pullback returns a tuple with one entry per argument of f; f has one, the "
-                "dict, so unpack it: (grads,) = pullback(dout).",
+        Mistake("you returned the pullback's tuple itself: it has one entry per argument of f, "
+                "and f has one, the dict, so unpack it.",
                 lambda a, got: isinstance(got, list) and len(got) == 1
                 and isinstance(got[0], dict)),
         Mistake("you ignored dout: this is the gradient of sum(f(inputs)), as if dout were all "
-                "ones. Give dout to the pullback that jax.vjp returns.",
+                "ones, but a vector-Jacobian product weighs the outputs by dout.",
                 wrong="vjp_ignoring_dout"),
     ],
-    hint="out, pullback = jax.vjp(f, inputs) differentiates f at inputs; pullback(dout) returns "
-         "a one-entry tuple holding a dict shaped like inputs: turn its values into numpy "
-         "arrays with np.asarray.",
+    hint="jax.vjp gives f's pullback at inputs, as the paragraph above the exercise says; mind "
+         "what the pullback returns, and return a dict keyed like inputs with numpy arrays.",
 )
 
 EXERCISES = [_LSE, _CE, _STE, _VJP]

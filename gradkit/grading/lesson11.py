@@ -212,18 +212,19 @@ _COST = Exercise(
                    "lambd = 0.5, dropout off (True = passed)"),
     ],
     mistakes=[
-        Mistake("the L2 term is still missing from the cost: add "
-                "lambd / (2 m) * (||W1||^2 + ||W2||^2 + ||W3||^2). The gradient has it, so "
-                "the check reports extra_l2.", _cost_without_l2),
-        Mistake("the L2 term is lambd / (2 m) times the sum of squares of the weights "
-                "(not lambd / 2, and not the biases).", _cost_l2_over_m_missing),
+        Mistake("the L2 term is still missing from the cost: the gradient has it, so the "
+                "check reports extra_l2. The exercise's text says what the term is.",
+                _cost_without_l2),
+        Mistake("your L2 term is 2m times too large (m, the number of examples): compare the "
+                "factor in front of its sum of squares with the exercise's formula.",
+                _cost_l2_over_m_missing),
         Mistake("the gradient check fails: the cost and the (correct) backward pass disagree; "
                 "show check_model(compute_cost, found_backward, lambd=0.5, keep_prob=1.0): "
                 "once the cost is right, only W1 fails there (the bug of Exercise 11.3).",
                 lambda a, got: got is False),
     ],
-    hint="cost = mean cross-entropy + lambd / (2 m) * sum of ||W_l||^2 over W1, W2, W3; "
-         "check it with lambd > 0 and read the report's findings.",
+    hint="The cost is the data loss plus the L2 term of the exercise's formula, weights "
+         "only; check it with lambd > 0 and read the report's findings.",
 )
 
 
@@ -290,8 +291,8 @@ _BACKWARD = Exercise(
                    f"examples; held-out accuracy >= {TARGET_ACCURACY} (True = reached)"),
     ],
     mistakes=[
-        Mistake("only dW1 is off: compare it with dW2 and dW3, every dW is dZ @ A_prev.T / m "
-                "plus lambd / m * W.", _w1_only),
+        Mistake("only dW1 is off: compare its line with those of dW2 and dW3, term by term.",
+                _w1_only),
         Mistake("the network does not reach the target accuracy: run the gradient check "
                 "(L2 on, dropout off, then dropout with a fixed mask) before training.",
                 lambda a, got: got is False and len(a) == 2),
@@ -299,8 +300,8 @@ _BACKWARD = Exercise(
                 "findings (a scale factor, extra_l2, missing_l2) to see which line to fix.",
                 lambda a, got: got is False),
     ],
-    hint="Every layer's dW is dZ @ A_prev.T / m + lambd / m * W and its db is the sum of dZ "
-         "over the examples / m; compare the three layers line by line.",
+    hint="The three layers compute their gradients the same way: compare their lines term "
+         "by term, and let the gradient check's per-parameter errors say where to look.",
 )
 
 
@@ -341,19 +342,21 @@ _DROPOUT = Exercise(
                    "lambd = 0.2, keep_prob = 0.8 (True = passed)"),
     ],
     mistakes=[
-        Mistake("the mask is applied but not rescaled: the forward pass divided the kept "
-                "units by keep_prob, so the backward pass must too, dA * D / keep_prob.",
+        Mistake("the mask is applied but not rescaled: look at what the forward pass did to "
+                "the kept units besides masking them; that step has a derivative too.",
                 lambda a, got, e: len(a) == 3 and _close(got, np.asarray(e) * a[2])),
-        Mistake("the mask is missing: dropped units had no effect on the cost, so they get "
-                "no gradient; multiply by D.",
+        Mistake("the mask is missing: dropped units had no effect on the cost, so they must "
+                "get no gradient.",
                 wrong="dropout_mask_missing"),
-        Mistake("you multiplied by keep_prob; the forward pass divided by it.",
+        Mistake("you multiplied by keep_prob, but the forward pass divided by it: look at the "
+                "derivative of that step.",
                 lambda a, got, e: len(a) == 3 and _close(got, np.asarray(e) * a[2] ** 2)),
-        Mistake("the gradient check with a fixed mask fails: the dropout backward must undo "
-                "exactly what the forward did to A (mask, then divide by keep_prob).",
+        Mistake("the gradient check with a fixed mask fails: your dropout backward does not "
+                "match its forward step; take the derivative of each thing that step does to A.",
                 lambda a, got: got is False),
     ],
-    hint="The forward pass computed A * D / keep_prob; its backward is dA * D / keep_prob.",
+    hint="The forward step did two things to A, masked it and rescaled the kept units; its "
+         "backward takes the derivative of both (reread the exercise's forward step).",
 )
 
 EXERCISES = [_COST, _BACKWARD, _DROPOUT]
