@@ -128,7 +128,7 @@ def _softmax(variant):
     ("twice", "divided by N twice"),
     ("sign", "sign is flipped"),
     ("no_dloss", "left out dloss"),
-    ("no_subtract", "forgot to subtract 1"),
+    ("no_subtract", "term of the true class"),
     ("columns", "wrong entries"),
     ("rows", "wrong entries"),
     ("tuple", "not a tuple"),
@@ -177,7 +177,7 @@ def _batchnorm(variant):
     ("first_only", "only its first term"),
     ("no_mean", "missing the term through the mean"),
     ("no_var", "missing the term through the variance"),
-    ("var_not_std", "not 1 / (var + eps)"),
+    ("var_not_std", "1 / (var + eps), the square"),
     ("xhat_variance", "the variance of x_hat is 1"),
     ("unbiased", "unbiased variance"),
     ("axis_1", "summed over the features"),
@@ -235,7 +235,7 @@ def _conv(variant):
     ("dw_flipped", "dw looks flipped"),
     ("dw_transposed", "channel axes swapped"),
     ("dw_spatial_transposed", "transposed in space"),
-    ("assign", "accumulate with +="),
+    ("assign", "overwrites what the windows"),
     ("no_stride", "ignores the stride"),
     ("db_over_N", "db is the sum"),
     ("db_mean", "db is the sum"),
@@ -260,7 +260,7 @@ def test_a_dw_written_with_equals_gets_the_accumulate_hint():
         return dx, dw, db
 
     hints = _hints("08.conv2d_backward", dw_assigned)
-    assert all("accumulate with +=" in h for h in hints), hints
+    assert all("overwrites what the windows" in h for h in hints), hints
 
 
 # --- 08.max_pool_backward -----------------------------------------------------------------
@@ -297,8 +297,8 @@ def _pool(variant):
     ("split", "split dout between the tied maxima"),
     ("top_left", "first (top-left) element"),
     ("spread", "average pooling"),
-    ("swapped", "row is k // pool"),
-    ("assign", "accumulate with +="),
+    ("swapped", "swapped the row and the column"),
+    ("assign", "overwrites what the windows"),
     ("tuple", "not a tuple"),
 ])
 def test_pool_mistakes_are_named(variant, words):

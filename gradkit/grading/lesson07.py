@@ -80,24 +80,22 @@ _CONVEX = Exercise(
                    "b = [-2, 4], n = 10"),
     ],
     mistakes=[
-        Mistake("-x**2 is concave, yet you said convex: the inequality looks reversed. f is "
-                "convex when f((1-t) a + t b) <= (1-t) f(a) + t f(b); a point ABOVE the chord "
-                "is a violation.",
+        Mistake("-x**2 is concave, yet you said convex: the inequality looks reversed. Reread "
+                "the definition of section 1: on which side of the chord may the graph lie?",
                 lambda a, got: a[0] is _concave and got is True),
-        Mistake("on the flat bottom f equals its chord, and equality is allowed: the "
-                "definition says <=, not <. Use f(...) > chord + tolerance as the violation.",
+        Mistake("on the flat bottom f equals its chord, and equality is allowed: look at the "
+                "comparison your test of a violation makes, and at the exercise's tolerance.",
                 lambda a, got: a[0] is _flat_bottom and a[1] > -1 and got is False),
-        Mistake("x**2 is convex but you said not: check the chord's weights. At the point "
-                "(1-t) a + t b the chord's height is (1-t) f(a) + t f(b), not t f(a) + "
-                "(1-t) f(b).",
+        Mistake("x**2 is convex but you said not: check the chord's weights. At t = 0 the "
+                "chord must be at f(a), at t = 1 at f(b); is yours?",
                 lambda a, got: a[0] is _square and got is False),
-        Mistake("the bump at x = 0.25 sits above the chord at t = 1/4 only: test every "
-                "t = k/n for k = 0..n, not only the midpoint.",
+        Mistake("the bump at x = 0.25 sits above the chord at t = 1/4 only, and your test "
+                "missed it: the exercise asks for all n + 1 values of t, not only the midpoint.",
                 lambda a, got: a[0] is _bumped and got is True),
     ],
-    hint="For t in np.linspace(0, 1, n + 1), compare f((1 - t) * a + t * b) with "
-         "(1 - t) * f(a) + t * f(b) (plus a small tolerance); return False at the first "
-         "point above the chord, True if there is none. a and b may be arrays.",
+    hint="Test the inequality of section 1 at each of the n + 1 values of t the exercise "
+         "names, with the tolerance it gives, and return False at the first point of the graph "
+         "above the chord. a and b may be arrays.",
 )
 
 
@@ -142,11 +140,10 @@ def _hessian_post(args, value):
     return [H, bool(np.array_equal(args[1], np.asarray(after)))]
 
 
-_ONE_SIDED = ("that is a one-sided difference, (grad(theta + h e_j) - grad(theta)) / h, "
-              "whose error shrinks like h only; use the central one, "
-              "(grad(theta + h e_j) - grad(theta - h e_j)) / (2h), error like h**2.")
-_UNSYMMETRIC = ("your H is not symmetric: its columns' truncation errors differ. Return the "
-                "symmetric part, (H + H.T) / 2.")
+_ONE_SIDED = ("that is a one-sided difference, whose error shrinks like h only: the exercise "
+              "asks for the central difference of its formula, whose error shrinks like h**2.")
+_UNSYMMETRIC = ("your H is not symmetric: its columns' truncation errors differ, and the "
+                "exercise's text asks you to remove that asymmetry before returning H.")
 
 _HESSIAN = Exercise(
     id="07.hessian_fd",
@@ -175,14 +172,14 @@ _HESSIAN = Exercise(
     ],
     mistakes=[
         Mistake("theta was changed by your function: build each shifted point as a new array "
-                "(e = np.zeros(n); e[j] = h; grad(theta + e)). Adding h and subtracting it "
-                "again does not always give back the same float.",
+                "instead of changing theta's entries. Adding h and subtracting it again does "
+                "not always give back the same float.",
                 lambda a, got: got[1] is False),
-        Mistake("H should be the full n x n matrix (column j from the gradient's change along "
-                "theta_j), not one number per parameter.",
+        Mistake("H should be the full n x n matrix (a whole column for each theta_j), not one "
+                "number per parameter.",
                 lambda a, got: np.asarray(got[0]).shape != (np.size(a[1]), np.size(a[1]))),
-        Mistake("your H is twice too large: the central difference divides by 2h, the "
-                "distance between theta + h e_j and theta - h e_j.",
+        Mistake("your H is twice too large: look at what you divide the central difference "
+                "by, and at how far apart its two points are.",
                 lambda a, got, e: _close(got[0], 2 * np.asarray(e[0]))),
         # one hint for the forward and backward differences, symmetrized or not
         Mistake(_ONE_SIDED, wrong="hessian_forward", part=0),
@@ -192,9 +189,9 @@ _HESSIAN = Exercise(
         Mistake(_UNSYMMETRIC, wrong="hessian_unsymmetrized", part=0),
         Mistake(_UNSYMMETRIC, wrong="hessian_unsymmetrized_transposed", part=0),
     ],
-    hint="For each j: e = np.zeros(n); e[j] = h; column j of H is "
-         "(grad(theta + e) - grad(theta - e)) / (2 * h). Return (H + H.T) / 2, "
-         "of shape (n, n).",
+    hint="Build H column by column from the central differences of grad in the formula of "
+         "Exercise 7.2, evaluated at new shifted arrays so that theta is left unchanged; then "
+         "make it symmetric as the text says, and return it with shape (n, n).",
 )
 
 
@@ -245,27 +242,25 @@ _CLASSIFY = Exercise(
         Mistake("return exactly one of the strings 'minimum', 'maximum', 'saddle', "
                 "'inconclusive'.",
                 lambda a, got: got not in _KINDS),
-        Mistake("minimum and maximum are swapped: eigenvalues > 0 mean the cost curves UP in "
-                "every direction, a minimum.",
+        Mistake("minimum and maximum are swapped: think about which way the cost curves, in "
+                "every direction, when all the eigenvalues are positive.",
                 lambda a, got, e: {"minimum": "maximum", "maximum": "minimum"}.get(e) == got),
         Mistake("the sign of the determinant is the product of the eigenvalues' signs: two "
                 "negative eigenvalues cancel in it. Look at the eigenvalues themselves.",
                 wrong="classify_by_determinant"),
-        Mistake("one eigenvalue > tol and one < -tol make a saddle, whatever zeros there are "
-                "besides: test for the saddle first.",
+        Mistake("a zero eigenvalue does not hide a saddle: the eigenvalues that are not zero "
+                "can still say saddle, so test for the saddle first.",
                 lambda a, got, e: got == "inconclusive" and e == "saddle"),
-        Mistake("an eigenvalue within tol of 0 (|lambda| <= tol) counts as zero, a flat "
-                "direction: then the test is inconclusive, unless other eigenvalues of both "
-                "signs make a saddle. Compare with tol, not with 0.",
+        Mistake("an eigenvalue within tol of 0 counts as zero, a flat direction, and you took "
+                "its sign at face value. Compare with tol, not with 0.",
                 lambda a, got, e: e == "inconclusive"),
         Mistake("that is what the diagonal of H says, but the diagonal gives the curvature "
                 "along the axes only: [[1, 3], [3, 1]] curves up along both axes and down "
-                "along (1, -1). Use the eigenvalues, np.linalg.eigvalsh(H).",
+                "along (1, -1). Section 3 says what gives the curvature along every direction.",
                 wrong="classify_by_diagonal"),
     ],
-    hint="eigenvalues = np.linalg.eigvalsh(H); if some are > tol and some < -tol: 'saddle'; "
-         "else if all are > tol: 'minimum'; else if all are < -tol: 'maximum'; "
-         "else: 'inconclusive'.",
+    hint="Read the eigenvalues of the symmetric H with the table of Exercise 7.3, counting "
+         "those within tol of 0 as zero; decide the saddle case before the others.",
 )
 
 EXERCISES = [_CONVEX, _HESSIAN, _CLASSIFY]

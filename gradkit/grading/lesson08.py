@@ -101,25 +101,29 @@ _SOFTMAX = Exercise(
     mistakes=[
         Mistake("return dscores itself, an array of the shape of probs, not a tuple (dscores,).",
                 lambda a, got: isinstance(got, list) and len(got) == 1),
-        Mistake("you forgot the 1/N: the loss is the mean over the N rows, so each row's "
-                "gradient is divided by N.",
+        Mistake("you forgot the 1/N: your dscores is N times too large, and the loss is the "
+                "mean over the N rows.",
                 lambda a, got, e: _close(got, _n_rows(a) * np.asarray(e))),
         Mistake("you divided by N twice: the 1/N of the mean enters once.",
                 lambda a, got, e: _close(got, np.asarray(e) / _n_rows(a))),
-        Mistake("the sign is flipped: d loss / d scores = probs - onehot(y), positive on the "
-                "wrong classes.", lambda a, got, e: _close(got, -np.asarray(e))),
-        Mistake("you left out dloss: the gradient of dloss * loss is dloss times that of the "
-                "loss (the test with dloss = -0.7 shows it).",
+        Mistake("the sign is flipped: raising the score of a wrong class raises the loss, so "
+                "d loss / d scores is positive there.",
+                lambda a, got, e: _close(got, -np.asarray(e))),
+        Mistake("you left out dloss: your dscores is the same whatever the upstream gradient "
+                "is (the test with dloss = -0.7 shows it); see what section 1 says a backward "
+                "pass receives.",
                 lambda a, got, e: a[0] != 1 and _close(got, np.asarray(e) / a[0])),
-        Mistake("you forgot to subtract 1 at the true classes: probs / N alone is the "
-                "gradient of log-sum-exp, not of the cross-entropy.",
+        Mistake("your dscores leaves out the term of the true class: probs / N alone is the "
+                "gradient of log-sum-exp, not of the cross-entropy (see the delta in the "
+                "formula of section 2).",
                 wrong="softmax_no_subtract"),
-        Mistake("you subtracted 1 at the wrong entries: once per row, in row n at column "
-                "y[n] only. Indexing with [:, y] takes whole columns (every row, at every "
-                "label that occurs), and [y] takes rows.", _subtracted_elsewhere),
+        Mistake("you subtracted 1 at the wrong entries: indexing with [:, y] takes whole "
+                "columns (every row, at every label that occurs), and [y] whole rows, while "
+                "each row changes at one entry only; look up how numpy indexes with two "
+                "integer arrays.", _subtracted_elsewhere),
     ],
-    hint="dscores = probs with 1 subtracted at (n, y[n]) in each row n, times dloss / N. "
-         "Copy probs first, so that the cache stays as it was.",
+    hint="Follow the formula of section 2, scaled by the upstream gradient dloss; work on a "
+         "copy of probs, so that the cache stays as it was.",
 )
 
 
@@ -135,11 +139,10 @@ def _bn_args(N, D, seed_scale):
     return args
 
 
-_BN_FRONT = ("the three terms are right but the factor in front is not: it is inv_std = "
-             "1 / sqrt(var + eps) with the variance of x, from the cache; the variance of "
-             "x_hat is 1.")
-_BN_PER_ROW = ("gamma and beta are shared by all N rows: sum dgamma and dbeta over axis 0 "
-               "(your values are per row).")
+_BN_FRONT = ("the three terms are right but the factor in front is not: it comes from the "
+             "variance of x, which the cache holds for you; the variance of x_hat is 1.")
+_BN_PER_ROW = ("gamma and beta are shared by all N rows, and your values are per row: a "
+               "shared parameter collects the gradient of every row.")
 
 
 def _swapped(a, got, e):
@@ -167,34 +170,36 @@ _BATCHNORM = Exercise(
     ],
     mistakes=[
         Mistake("return three values, (dx, dgamma, dbeta).", lambda a, got: _parts(got, 3) is None),
-        Mistake("dx has only its first term, dout * gamma * inv_std: that treats mu and var "
-                "as constants, but both are computed from x. Add the terms that flow through "
-                "the mean and through the variance.", wrong="bn_dx_first_term_only", part=0),
-        Mistake("dx is missing the term through the mean: every x[n] moves mu, so subtract "
-                "the batch mean of dx_hat = dout * gamma.", wrong="bn_dx_no_mean_term", part=0),
-        Mistake("dx is missing the term through the variance: every x[n] moves var too, "
-                "which gives a term x_hat * (the batch mean of dx_hat * x_hat).",
+        Mistake("dx has only its first term, the direct path: that treats mu and var as "
+                "constants, but both are computed from x (section 4 lists the other two "
+                "paths).", wrong="bn_dx_first_term_only", part=0),
+        Mistake("dx is missing the term through the mean: every x[n] moves mu, and so every "
+                "x_hat[m] (path 2 of section 4).", wrong="bn_dx_no_mean_term", part=0),
+        Mistake("dx is missing the term through the variance: every x[n] moves var too, and "
+                "so every x_hat[m] (path 3 of section 4).",
                 wrong="bn_dx_no_variance_term", part=0),
-        Mistake("the three terms are right but the factor in front is not: dx_hat / dx is "
-                "inv_std = 1 / sqrt(var + eps), not 1 / (var + eps).",
+        Mistake("the three terms are right but the factor in front is not: you used "
+                "1 / (var + eps), the square of inv_std; look at how x_hat is computed from x.",
                 wrong="bn_dx_over_variance", part=0),
         Mistake(_BN_FRONT, wrong="bn_dx_no_front_factor", part=0),
         Mistake(_BN_FRONT, wrong="bn_dx_variance_of_x_hat", part=0, rtol=1e-3),
         Mistake("you differentiated the unbiased variance (divided by N - 1); the forward's "
-                "variance is biased, the mean of (x - mu)**2 over the N examples.",
+                "variance is the biased one (section 3).",
                 wrong="bn_dx_unbiased_variance", part=0),
-        Mistake("you summed over the features (axis 1): batchnorm's statistics are per "
-                "feature, over the N examples, so its sums run over axis 0 (that is layer "
-                "norm's backward).", wrong="bn_dx_over_features", part=0),
-        Mistake("dx_hat = dout * gamma: your dx leaves out gamma.",
+        Mistake("you summed over the features (axis 1), as layer norm's backward does: "
+                "batchnorm's statistics are per feature, over the N examples.",
+                wrong="bn_dx_over_features", part=0),
+        Mistake("your dx leaves out gamma: out depends on x_hat through gamma, so the "
+                "gradient that reaches x_hat passes through it too.",
                 wrong="bn_dx_without_gamma", part=0),
-        Mistake("dgamma and dbeta are swapped: dgamma = sum of dout * x_hat, dbeta = sum of "
-                "dout.", _swapped),
+        Mistake("dgamma and dbeta are swapped: which of gamma and beta multiplies x_hat in "
+                "the forward pass?", _swapped),
         Mistake(_BN_PER_ROW, wrong="bn_dgamma_per_row", part=1),
         Mistake(_BN_PER_ROW, lambda a, got: _close(_parts(got, 3)[2], a[0])),  # dbeta = dout
     ],
-    hint="With g = dout * gamma, per feature (sums over axis 0): dx = inv_std / N * (N * g - "
-         "sum g - x_hat * sum(g * x_hat)); dgamma = sum(dout * x_hat); dbeta = sum(dout).",
+    hint="Follow section 4: dx adds the three paths from x to x_hat (directly, through the "
+         "mean, through the variance), each summed over the N examples of a feature; gamma and "
+         "beta are shared by all rows, and x - mu can be written with x_hat and inv_std.",
 )
 
 
@@ -219,11 +224,12 @@ def _conv_part_is(k, value):
     return when
 
 
-_CONV_ASSIGNED = ("accumulate with +=, not =: a pixel of x lies in several windows (they "
-                  "overlap when stride < kernel size) and gets gradient from every filter, and "
-                  "each weight of a filter touches every window of every image.")
+_CONV_ASSIGNED = ("each window overwrites what the windows before it gave, but these "
+                  "gradients add up: a pixel of x lies in several windows (they overlap when "
+                  "stride < kernel size) and gets gradient from every filter, and each weight "
+                  "of a filter touches every window of every image.")
 _CONV_DB = ("b[f] is added at every position of every image: db is the sum (not the mean) of "
-            "dout over N, H' and W' (axes 0, 2, 3), one number per filter.")
+            "the gradients from all of them, one number per filter.")
 
 
 _CONV_SHOWS = ("x = rng.standard_normal({x}), w = rng.standard_normal({w}), b random; "
@@ -251,13 +257,13 @@ _CONV = Exercise(
     ],
     mistakes=[
         Mistake("return three values, (dx, dw, db).", lambda a, got: _parts(got, 3) is None),
-        Mistake("dx has the shape of the padded input: the padding zeros are constants, so "
-                "crop the pad border off before returning dx.", wrong="conv_dx_uncropped", part=0),
+        Mistake("dx has the shape of the padded input, not that of x: the padding zeros are "
+                "constants, so crop the pad border off.", wrong="conv_dx_uncropped", part=0),
         Mistake("you flipped the kernel in dx: conv2d_forward is a cross-correlation (no "
-                "flip), so each window of x receives dout times w as it is.",
+                "flip), so nothing is flipped in its backward either.",
                 wrong="conv_dx_flipped_kernel", part=0),
-        Mistake("dw looks flipped: dw[f, c, p, q] pairs w[f, c, p, q] with the pixel at "
-                "offset (p, q) of each window, not (HH-1-p, WW-1-q).",
+        Mistake("dw looks flipped, its two spatial axes reversed: see which pixel of a window "
+                "w[f, c, p, q] multiplies in the forward formula of section 5.",
                 _conv_part_is(1, lambda dw: dw[:, :, ::-1, ::-1])),
         Mistake("dw is transposed: it has w's shape (F, C, HH, WW), filter first; yours has "
                 "the filter and channel axes swapped.",
@@ -268,8 +274,8 @@ _CONV = Exercise(
         Mistake(_CONV_ASSIGNED, wrong="conv_dx_assigned", part=0),
         Mistake(_CONV_ASSIGNED, wrong="conv_dx_assigned_per_window", part=0),
         Mistake(_CONV_ASSIGNED, wrong="conv_dw_assigned", part=1),
-        Mistake("window (i, j) starts at row i * stride and column j * stride of the padded x; "
-                "your backward ignores the stride.", wrong="conv_dw_no_stride", part=1),
+        Mistake("your backward ignores the stride: see where window (i, j) starts in the "
+                "forward formula of section 5.", wrong="conv_dw_no_stride", part=1),
         Mistake(_CONV_DB, wrong="conv_db_over_axis_0", part=2),
         Mistake(_CONV_DB, wrong="conv_db_over_axes_0_1", part=2),
         Mistake(_CONV_DB, wrong="conv_db_over_axes_2_3", part=2),
@@ -278,10 +284,8 @@ _CONV = Exercise(
         Mistake(_CONV_DB, lambda a, got, e: _close(
             _parts(got, 3)[2], np.asarray(e[2]) * a[0].shape[1] / a[0].size)),
     ],
-    hint="Loop over the output positions (i, j): the window of the padded x there is "
-         "x_pad[:, :, i*stride : i*stride+HH, j*stride : j*stride+WW]; dw += dout[:, :, i, j] "
-         "times that window summed over N, the window of dx_pad += dout[:, :, i, j] times w "
-         "summed over F; crop the padding off dx; db = dout summed over axes 0, 2, 3.",
+    hint="Reread the paragraph before Exercise 8.3: what each entry of dout sends to dx_pad, "
+         "dw and db, where windows overlap, and what becomes of the pad border.",
 )
 
 
@@ -323,27 +327,28 @@ _POOL = Exercise(
         Mistake("return dx itself, an array of the shape of x, not a tuple (dx,).",
                 lambda a, got: isinstance(got, list) and len(got) == 1),
         Mistake("you sent dout to every tied maximum: with two equal maxima the output rises "
-                "once, not twice, when both rise. Send the whole dout to one of them, the one "
-                "argmax names.", wrong="pool_every_tie"),
-        Mistake("you split dout between the tied maxima: a valid subgradient too, but the "
-                "forward's cache names the maximum that gets the gradient (argmax, the first "
-                "in row-major order), and this exercise sends the whole dout there.",
+                "once, not twice, when both rise, so only one entry of a window gets it "
+                "(section 7 says which).", wrong="pool_every_tie"),
+        Mistake("you split dout between the tied maxima: a valid subgradient too, but this "
+                "exercise sends it to the one maximum that the forward's cache names.",
                 wrong="pool_split_ties"),
-        Mistake("you sent dout to the first (top-left) element of each window: it goes to "
-                "the window's maximum, at the flat index argmax[n, c, i, j] within the window.",
+        Mistake("you sent dout to the first (top-left) element of each window, not to its "
+                "maximum: see what argmax in the cache holds (section 7).",
                 wrong="pool_top_left"),
         Mistake("you spread dout over the whole window: that is average pooling's backward; "
                 "max pooling's output depends on the maximum only.", wrong="pool_spread"),
-        Mistake("argmax is a flat index into the pool x pool window in row-major order: its "
-                "row is k // pool and its column k % pool; yours has them swapped.",
+        Mistake("you swapped the row and the column of the maximum: argmax is a flat index "
+                "into the pool x pool window in row-major order, so which of its quotient and "
+                "remainder by pool is the row?",
                 wrong="pool_row_column_swapped"),
-        Mistake("windows overlap (stride < pool), so a pixel that is the maximum of several "
-                "windows collects the sum of their douts: accumulate with +=, not =.",
+        Mistake("each window overwrites what the windows before it gave: windows overlap "
+                "(stride < pool), and a pixel that is the maximum of several windows collects "
+                "the douts of all of them.",
                 wrong="pool_assigned"),
     ],
-    hint="dx starts as zeros like x; for each output position (i, j), with p, q = "
-         "divmod(argmax[:, :, i, j], pool), add dout[:, :, i, j] to dx at row i*stride + p, "
-         "column j*stride + q (the same (n, c) pairs as dout).",
+    hint="Each window's dout goes to that window's maximum only, whose place argmax gives as "
+         "a flat index within the window (section 7); windows may overlap, and dx has the "
+         "shape of x.",
 )
 
 EXERCISES = [_SOFTMAX, _BATCHNORM, _CONV, _POOL]
