@@ -377,14 +377,56 @@ def test_the_fallback_without_bubblewrap_is_an_unprivileged_user_and_says_so(tmp
                f"open({str(target)!r}, 'w').write('score: 10')\n" + CORRECT_DQ)
     path = tmp_path / "writer_01_derivative.ipynb"
     nbformat.write(nb, path)
-    if os.geteuid() != 0:
+    if detect("user").kind != "user":  # not root, or this Python is only root's: it says so
         _, _, _, report = _grade(tmp_path, [path], "--isolation", "user")
-        assert "isolation: limits only" in report  # no other user to become: it says so
+        assert "isolation: limits only" in report and ("unprivileged" in report or
+                                                       os.geteuid() != 0)
         return
     _, results, _, report = _grade(tmp_path, [path], "--isolation", "user")
     assert "isolation: unprivileged user and limits only" in report
-    assert _scores(results["writer"])["01.difference_quotient"] == 0.0
+    scores = _scores(results["writer"])
+    assert scores["01.difference_quotient"] == 0.0
+    assert scores["01.secant_line"] == 3.0  # the worker itself ran as that user
     assert target.read_text() == "{}"
     _, results, _, _ = _grade(tmp_path, [path], "--isolation", "none")
     assert _scores(results["writer"])["01.difference_quotient"] == 3.0
     assert target.read_text() == "score: 10"
+
+
+def test_the_fallback_user_cannot_read_solutions_the_grader_keeps_private(tmp_path):
+    """On Gradescope, setup.sh makes the bundle's solutions readable by root only; where
+    bubblewrap cannot run, the sandbox's user then cannot read them. The same solutions
+    left readable to all are read: the negative case."""
+    import shutil
+    import tempfile
+
+    if detect("user").kind != "user":
+        # the fallback is then "limits only", said in every report (the test above)
+        assert detect("user").kind == "none"
+        return
+    top = Path(tempfile.mkdtemp(prefix="gradkit-bundle-", dir="/tmp"))  # not pytest's 0700
+    os.chmod(top, 0o755)
+    request_cleanup = top
+    solutions = top / "private" / "solutions"
+    shutil.copytree(ROOT / "solutions", solutions)
+    nb = _with(nbformat.read(SOLUTION, as_version=4), "difference_quotient", (
+        "import json\n"
+        f"for cell in json.loads(open({str(solutions / '01_derivative.ipynb')!r}).read())"
+        "['cells']:\n    if 'BEGIN SOLUTION' in ''.join(cell['source']):\n"
+        "        exec(''.join(cell['source']))\n"))
+    path = tmp_path / "reader_01_derivative.ipynb"
+    nbformat.write(nb, path)
+    results = {}
+    try:
+        for mode in (0o700, 0o755):
+            os.chmod(top / "private", mode)
+            out = tmp_path / f"r{mode:o}.json"
+            subprocess.run([sys.executable, "-m", "gradkit", "grade", str(path), "--isolation",
+                            "user", "--solutions", str(solutions), "--json", str(out)],
+                           capture_output=True, timeout=300, cwd=tmp_path)
+            results[mode] = _scores(json.loads(out.read_text()))
+    finally:
+        shutil.rmtree(request_cleanup, ignore_errors=True)
+    assert results[0o700]["01.difference_quotient"] == 0.0
+    assert results[0o700]["01.secant_line"] == 3.0  # the worker itself ran as that user
+    assert results[0o755]["01.difference_quotient"] == 3.0

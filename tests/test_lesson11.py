@@ -182,7 +182,14 @@ def test_cost_l2_with_wrong_factor_is_named():
         return _reference("compute_cost")(AL, Y, params, 0.0) + lambd / 2 * sum(
             np.sum(params[k] ** 2) for k in ("W1", "W2", "W3")) + 0 * m
     out = _outcomes("11.compute_cost", half_lambda)
-    assert "L2 term of the exercise's formula" in out["cost value, lambd = 0.7 (unseen data)"].hint
+    assert "m times too large" in out["cost value, lambd = 0.7 (unseen data)"].hint
+    assert "2m times" not in out["cost value, lambd = 0.7 (unseen data)"].hint
+
+    def whole_lambda(AL, Y, params, lambd):  # no 1/(2m) at all
+        return _reference("compute_cost")(AL, Y, params, 0.0) + lambd * sum(
+            np.sum(params[k] ** 2) for k in ("W1", "W2", "W3"))
+    out = _outcomes("11.compute_cost", whole_lambda)
+    assert "2m times too large" in out["cost value, lambd = 0.7 (unseen data)"].hint
 
 
 def _held_out_accuracy(backward_fn):

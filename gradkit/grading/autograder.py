@@ -76,6 +76,10 @@ fi
   -r "$ROOT/source/requirements.txt"
 "$ROOT/venv/bin/python" -m pip install --no-input --no-cache-dir --no-deps \\
   "$ROOT/source/gradkit-src"
+# The solutions, instructor files and hidden tests are for the grader (root) only: where
+# bubblewrap cannot run, student code runs as an unprivileged user, who must not read them.
+chmod -R go-rwx "$ROOT/source"
+chmod -R go+rX "$ROOT/venv"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash

@@ -195,6 +195,11 @@ def _cost_l2_over_m_missing(a, got, e):
     return a[3] > 0 and isinstance(got, float) and _close(got, e + _l2_term(a) * (2 * m - 1))
 
 
+def _cost_l2_m_missing(a, got, e):
+    m = a[1].shape[1]
+    return a[3] > 0 and isinstance(got, float) and _close(got, e + _l2_term(a) * (m - 1))
+
+
 _COST = Exercise(
     id="11.compute_cost",
     title="Repair the cost",
@@ -218,6 +223,9 @@ _COST = Exercise(
         Mistake("your L2 term is 2m times too large (m, the number of examples): compare the "
                 "factor in front of its sum of squares with the exercise's formula.",
                 _cost_l2_over_m_missing),
+        Mistake("your L2 term is m times too large (m, the number of examples): it has the "
+                "1/2 but not the rest of the factor in front of its sum of squares; compare "
+                "it with the exercise's formula.", _cost_l2_m_missing),
         Mistake("the gradient check fails: the cost and the (correct) backward pass disagree; "
                 "show check_model(compute_cost, found_backward, lambd=0.5, keep_prob=1.0): "
                 "once the cost is right, only W1 fails there (the bug of Exercise 11.3).",

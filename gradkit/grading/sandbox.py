@@ -91,16 +91,35 @@ def detect(prefer=None):
         found = Isolation("bubblewrap", "bubblewrap (no network, own PID namespace, "
                           "read-only system, private /tmp" + (", unprivileged user)"
                                                               if as_root else ")"))
-    elif as_root and prefer in (None, "bubblewrap", "user"):
+    elif as_root and prefer in (None, "bubblewrap", "user") and _user_can_run(_BASE_UID):
         why = "bubblewrap is not installed" if not bwrap else "bubblewrap cannot run here"
         found = Isolation("user", f"unprivileged user and limits only ({why}: install the "
                           "Debian package bubblewrap)")
     else:
         why = ("not requested" if prefer == "none" else
                "bubblewrap is not installed" if not bwrap else "bubblewrap cannot run here")
+        if as_root and prefer != "none":
+            why += "; this Python cannot run as an unprivileged user: install it where " \
+                   "all users can read it"
         found = Isolation("none", f"limits only, same user ({why})")
     _detected[key] = found
     return found
+
+
+def _user_can_run(uid):
+    """True when this Python starts as the unprivileged ``uid`` (not so when it lives in
+    a directory only root can enter, such as ``/root``)."""
+    def drop():
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+
+    try:
+        return subprocess.run([sys.executable, "-c", "import gradkit"], preexec_fn=drop,
+                              cwd="/", stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, timeout=60).returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
 
 
 def _take_slot():
