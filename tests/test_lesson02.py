@@ -107,10 +107,10 @@ def _polyfit_slope(x, y):
 
 @pytest.mark.parametrize(("wrong", "hint", "every_test"), [
     (lambda hs, e: np.polyfit(np.log10(hs), np.log10(e), 1), "slope only", True),
-    (lambda hs, e: _polyfit_slope(np.log10(e), np.log10(hs)), "log(errors) as a function", False),
+    (lambda hs, e: _polyfit_slope(np.log10(e), np.log10(hs)), "with the axes swapped", False),
     (lambda hs, e: (np.log(e[-1]) - np.log(e[0])) / (np.log(hs[-1]) - np.log(hs[0])),
      "only the first and last points", True),
-    (lambda hs, e: _polyfit_slope(hs, e), "logarithm of both", True),
+    (lambda hs, e: _polyfit_slope(hs, e), "only on a log-log plot", True),
 ])
 def test_loglog_slope_mistakes_get_their_hint(wrong, hint, every_test):
     hints = failing_hints("02.loglog_slope", wrong)

@@ -66,7 +66,7 @@ def test_the_spec_module_holds_no_answer_body(exercise):
 @pytest.mark.parametrize(("wrong", "hint"), [
     (lambda dA, Z: dA * np.maximum(Z, 0), "activation A"),
     (lambda dA, Z: (Z > 0).astype(float), "mask (Z > 0) alone"),
-    (lambda dA, Z: dA * (Z >= 0), "Z > 0, not Z >= 0"),
+    (lambda dA, Z: dA * (Z >= 0), "differ only where Z = 0"),
     (lambda dA, Z: dA * (Z < 0), "mask is flipped"),
 ])
 def test_relu_backward_mistakes_get_their_hint(wrong, hint):
@@ -76,12 +76,12 @@ def test_relu_backward_mistakes_get_their_hint(wrong, hint):
 
 @pytest.mark.parametrize(("wrong", "hint"), [
     (lambda dZ, A, W: (W.T @ dZ, A @ dZ.T, dZ.sum(axis=1, keepdims=True)), "transposed"),
-    (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T, dZ.sum(axis=0, keepdims=True)), "axis=1"),
-    (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T, dZ.mean(axis=1, keepdims=True)), "sum it instead"),
+    (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T, dZ.sum(axis=0, keepdims=True)), "which axis"),
+    (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T, dZ.mean(axis=1, keepdims=True)), "a second time"),
     (lambda dZ, A, W: (W.T @ dZ, dZ @ A.T / dZ.shape[1], dZ.sum(axis=1, keepdims=True)),
      "divided by m"),
     (lambda dZ, A, W: (W @ np.ones((W.shape[1], dZ.shape[1])), dZ @ A.T,
-                       dZ.sum(axis=1, keepdims=True)), "dA_prev = W.T @ dZ"),
+                       dZ.sum(axis=1, keepdims=True)), "dA_prev is wrong"),
     (lambda dZ, A, W: (dZ @ A.T, dZ.sum(axis=1, keepdims=True)), "three arrays"),
 ])
 def test_linear_backward_mistakes_get_their_hint(wrong, hint):
@@ -112,7 +112,7 @@ def _forward_with(out_act, hidden_act=lambda Z: np.maximum(Z, 0)):
 
 @pytest.mark.parametrize(("wrong", "hint"), [
     (_forward_with(lambda Z: Z), "logits Z_L"),
-    (_forward_with(lambda Z: np.maximum(Z, 0)), "not relu"),
+    (_forward_with(lambda Z: np.maximum(Z, 0)), "output layer uses relu"),
     (_forward_with(gk.nn.sigmoid, gk.nn.sigmoid), "sigmoid everywhere"),
 ])
 def test_model_forward_mistakes_get_their_hint(wrong, hint):

@@ -43,20 +43,22 @@ _DQ = Exercise(
              shows="f(x) = x**3, x = np.array([-1., 0., 2.]), h = 1e-3"),
     ],
     mistakes=[
-        Mistake("you forgot to divide by h: the quotient is (f(x + h) - f(x)) / h.",
-                wrong="dq_no_division"),
-        Mistake("you divided by 2h; the step from x to x + h has length h.",
+        Mistake("you forgot to divide by h: your value is a change in f, not a change per "
+                "unit of x.", wrong="dq_no_division"),
+        Mistake("you divided by 2h: look at your denominator, the two points you evaluate f "
+                "at are only h apart.",
                 lambda a, got, e: _close(got, np.asarray(e) / 2)),
-        Mistake("the sign is flipped: subtract f(x) from f(x + h), not the other way round.",
+        Mistake("the sign is flipped: look at the order of the two values in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
-        Mistake("you stepped back to x - h; this exercise steps forward: (f(x + h) - f(x)) / h.",
-                wrong="dq_backward"),
-        Mistake("you used both x + h and x - h but divided by h only; "
-                "this exercise uses the two points x and x + h.",
+        Mistake("you stepped back to x - h: compare the points you evaluate f at with the "
+                "formula of Exercise 1.1.", wrong="dq_backward"),
+        Mistake("you used both x + h and x - h but divided by h only: that mixes two formulas; "
+                "reread which two points the quotient of Exercise 1.1 uses.",
                 wrong="dq_central_over_h"),
     ],
-    hint="Evaluate f at x and at x + h, subtract, divide by h; use f(...) rather than a "
-         "formula for one particular function, so any f works.",
+    hint="Reread the definition at the top of section 1 and write it with the f, x and h you "
+         "are given; call f rather than writing a formula for one particular function, so any "
+         "f works.",
 )
 
 _SECANT = Exercise(
@@ -77,17 +79,19 @@ _SECANT = Exercise(
         Mistake("return (slope, intercept) in this order; yours look swapped.",
                 lambda a, got, e: _close(got, e[::-1])),
         # a wrong slope spoils the intercept too: name it first
-        Mistake("the slope is wrong: the secant's slope is exactly the difference quotient "
-                "of Exercise 1.1.",
+        Mistake("the slope is wrong: reread the first sentence of section 2, which says what "
+                "the secant's slope is.",
                 lambda a, got, e: not _close(got[0], e[0])),
-        Mistake("the intercept is the line's height at x = 0, not at x0: solve "
-                "f(x0) = slope * x0 + intercept for the intercept.",
+        Mistake("the intercept is the line's height at x = 0, not at x0: use that the line "
+                "y = slope·x + intercept passes through (x0, f(x0)).",
                 lambda a, got: _close(got[1], a[0](a[1]))),
-        Mistake("the intercept has the wrong sign of slope * x0: intercept = f(x0) - slope * x0.",
+        Mistake("the intercept has the wrong sign of its slope·x0 term: check the sign when you "
+                "move that term to the other side of the line's equation.",
                 wrong="secant_intercept_plus", part=1),
     ],
-    hint="The line passes through (x0, f(x0)) and (x0 + h, f(x0 + h)): slope = rise / run, "
-         "then intercept = f(x0) - slope * x0.",
+    hint="The line passes through (x0, f(x0)) and (x0 + h, f(x0 + h)): its slope is rise over "
+         "run, and its intercept follows from the slope, one of the points and the line's "
+         "equation y = slope·x + intercept.",
 )
 
 
@@ -105,14 +109,14 @@ _BACKPROP = Exercise(
              shows="x = -2.0, y = 0.3, z = 0.0"),
     ],
     mistakes=[
-        Mistake("dg/dx misses the path through sin(x): x feeds two nodes, so add both "
-                "contributions, dg_da * y + dg_dc * cos(x).", wrong="backprop_x_only_product",
-                part=0),
-        Mistake("dg/dx misses the path through a = x * y: x feeds two nodes, so add both "
-                "contributions, dg_da * y + dg_dc * cos(x).", wrong="backprop_x_only_sin",
-                part=0),
-        Mistake("dg/dx and dg/dy look swapped: the local derivative of a = x * y with "
-                "respect to x is y.",
+        Mistake("dg/dx misses the path through sin(x): x feeds two nodes, a and c, so its "
+                "gradient gets a contribution from each; add the one through c = sin(x).",
+                wrong="backprop_x_only_product", part=0),
+        Mistake("dg/dx misses the path through a = x * y: x feeds two nodes, a and c, so its "
+                "gradient gets a contribution from each; add the one through a.",
+                wrong="backprop_x_only_sin", part=0),
+        Mistake("dg/dx and dg/dy look swapped: check the local derivatives of a = x * y, as in "
+                "the example g = bc of the exercise text.",
                 lambda a, got, e: _close([got[1], got[0]], e[:2])),
         Mistake("return three numbers, (dg_dx, dg_dy, dg_dz), in this order.",
                 lambda a, got: len(got) != 3),

@@ -143,21 +143,25 @@ _FORWARD = Exercise(
     ],
     mistakes=[
         Mistake("you used both neighbours: that is the central difference of the next "
-                "exercise; here use only f(x + h) and f(x).", wrong="central", **_EXACT),
-        Mistake("you stepped back to x - h; the forward difference steps forward: "
-                "(f(x + h) - f(x)) / h.", wrong="backward", **_EXACT),
-        Mistake("you forgot to divide by h.", wrong="forward_not_divided", **_EXACT),
-        Mistake("you divided by 2h; the points x and x + h are h apart.",
+                "exercise; a one-sided difference uses x itself and one neighbour (section 1).",
+                wrong="central", **_EXACT),
+        Mistake("you stepped back to x - h: that is the backward difference; the forward one "
+                "takes its neighbour on the other side of x (section 1).",
+                wrong="backward", **_EXACT),
+        Mistake("you forgot to divide by h: your value is a change in f, not a slope.",
+                wrong="forward_not_divided", **_EXACT),
+        Mistake("you divided by 2h: look at your denominator, the two points are only h apart.",
                 lambda a, got, e: _close(got, np.asarray(e) / 2)),
-        Mistake("the sign is flipped: subtract f(x) from f(x + h).",
+        Mistake("the sign is flipped: look at the order of the two values in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
     ],
-    hint="Evaluate f at x + h and at x, subtract, divide by h; call f rather than writing a "
-         "formula for one function.",
+    hint="Reread the forward difference in section 1 and write it with the f, x and h you are "
+         "given; call f rather than writing a formula for one function.",
 )
 
 _ONE_SIDED = ("you computed a one-sided difference: your error shrinks like h, not h². "
-              "Use both neighbours, (f(x + h) - f(x - h)) / (2h), so the h·f''/2 terms cancel.")
+              "Use the neighbours on both sides of x, so that the h·f''/2 terms cancel "
+              "(section 2).")
 
 _CENTRAL = Exercise(
     id="02.central_difference",
@@ -181,10 +185,11 @@ _CENTRAL = Exercise(
                 "(your values are twice too large).",
                 lambda a, got, e: _close(got, 2 * np.asarray(e))),
         Mistake("you forgot to divide by 2h.", wrong="central_not_divided", **_EXACT),
-        Mistake("the sign is flipped: it is f(x + h) - f(x - h).",
+        Mistake("the sign is flipped: look at the order of the two values in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
     ],
-    hint="Evaluate f at x + h and at x - h, subtract, divide by the distance 2h between them.",
+    hint="Reread the central difference in section 1: it uses the neighbours on both sides of "
+         "x, and the exercise text says what its denominator must be.",
 )
 
 
@@ -214,18 +219,19 @@ _SLOPE = Exercise(
     mistakes=[
         Mistake("return the slope only: np.polyfit(x, y, 1) returns [slope, intercept].",
                 lambda a, got: np.size(got) == 2),
-        Mistake("you fitted log(hs) against log(errors); fit log(errors) as a function of "
-                "log(hs), so the slope is p in errors ≈ C·h^p.",
+        Mistake("your value is 1/p, the slope with the axes swapped: check which of hs and "
+                "errors belongs on the horizontal axis of the log-log plot of section 3.",
                 lambda a, got, e: _close(got, 1 / float(e), 1e-4)),
-        Mistake("you used only the first and last points; fit a straight line through all "
-                "points by least squares (np.polyfit with deg=1), so one noisy point matters less.",
+        Mistake("you used only the first and last points: the exercise asks for a least-squares "
+                "fit through all points, so that one noisy point matters less.",
                 wrong="slope_of_endpoints", rtol=1e-4, atol=0.0),
-        Mistake("take the logarithm of both hs and errors before fitting: on a log-log plot "
-                "a power law C·h^p is a straight line of slope p.",
+        Mistake("your slope is not the order of a method: a power law C·h^p is a straight line "
+                "only on a log-log plot, so check what you fit the line to (section 3).",
                 lambda a, got: not 0.5 < float(got) < 5),
     ],
-    hint="Fit y = p·x + c with x = log10(hs) and y = log10(errors) (np.polyfit(x, y, 1)) "
-         "and return p as a float.",
+    hint="Section 3 says why the order p is the slope of a straight line on a log-log plot: "
+         "fit that line through all the points by least squares and return its slope as a "
+         "float.",
 )
 
 _COMPLEX = Exercise(
@@ -242,22 +248,22 @@ _COMPLEX = Exercise(
              shows="f(x) = x**3, x = 2.0, h = 0.1 (the answer is 3x² - h² = 11.99)"),
     ],
     mistakes=[
-        Mistake("your result is complex: return the imaginary part divided by h, "
-                "np.imag(f(x + 1j * h)) / h, a real number.",
+        Mistake("your result is complex: the function must return a real number, and section 5 "
+                "says which part of f(x + ih) carries h·f'(x).",
                 lambda a, got: np.iscomplexobj(got)),
         Mistake("divide the imaginary part by h.", wrong="complex_not_divided", **_EXACT),
-        Mistake("you got 0: the step must be imaginary, f(x + 1j * h), not f(x + h); "
-                "with h = 1e-20 a real step does not even change x.",
+        Mistake("you got 0: the step must be imaginary, not real; with h = 1e-20 a real step "
+                "does not even change x, and a real f(x) has no imaginary part.",
                 lambda a, got: bool(np.all(np.asarray(got) == 0))),
-        Mistake("that is a real finite difference; the complex step evaluates f once at "
-                "x + 1j * h and needs no subtraction: np.imag(f(x + 1j * h)) / h.",
+        Mistake("that is a real finite difference: the complex step evaluates f once, at a "
+                "complex point, and subtracts nothing (section 5).",
                 wrong="complex_as_forward", **_EXACT),
-        Mistake("you took the real part (or the absolute value) of f(x + 1j * h); the "
-                "derivative is in the imaginary part, "
-                "np.imag(f(x + 1j * h)) / h.", wrong="complex_real_part", **_EXACT),
+        Mistake("you took the real part (or the absolute value) of f(x + ih): in the expansion "
+                "of section 5 that part is f(x) plus O(h²); look for the part that carries "
+                "f'(x).", wrong="complex_real_part", **_EXACT),
     ],
-    hint="Evaluate f once at the complex point x + 1j*h and return np.imag(...) / h; use the "
-         "h you are given.",
+    hint="Evaluate f once at a complex point, as in section 5, keep the part of the result "
+         "that carries h·f'(x), and return a real value; use the h you are given.",
 )
 
 EXERCISES = [_FORWARD, _CENTRAL, _SLOPE, _COMPLEX]

@@ -38,9 +38,9 @@ def _matrices(rng):
     return W, W + 1e-3 * rng.standard_normal((4, 3))
 
 
-_ONE_NORM = ("divide by the sum of both norms, ‖grad‖ + ‖gradapprox‖. Dividing by one of "
-             "them, or by the larger one (max, as in CS231n's notes: symmetric too), gives "
-             "about twice this error for close gradients, and 2 for opposite ones.")
+_ONE_NORM = ("you divided by the norm of one gradient (or by the larger one, max, as in "
+             "CS231n's notes: symmetric too): that gives about twice this error for close "
+             "gradients, and 2 for opposite ones. Reread the denominator of Exercise 3.1.")
 
 _RELATIVE = Exercise(
     id="03.relative_error",
@@ -60,19 +60,23 @@ _RELATIVE = Exercise(
              shows="grad = [1., 2., 3.], gradapprox = [-1., -2., -3.]"),
     ],
     mistakes=[
-        Mistake("when both gradients are zero, 0/0 is nan: return 0.0 in that case.",
+        Mistake("when both gradients are zero, 0/0 is nan: the exercise asks for 0.0 in that "
+                "case, so handle it before you divide.",
                 lambda a, got: bool(np.isnan(got))),
-        Mistake("that is the absolute difference ‖grad − gradapprox‖; divide it by "
-                "‖grad‖ + ‖gradapprox‖ so the error does not depend on the units of the cost.",
+        Mistake("that is the absolute difference ‖grad − gradapprox‖, which changes with the "
+                "units of the cost: the relative error scales it by the size of the gradients "
+                "(the formula of Exercise 3.1).",
                 wrong="relative_absolute", rtol=1e-6, atol=0.0),
         # the larger norm (max) is one of the two: these two mistakes cover it
         Mistake(_ONE_NORM, wrong="relative_by_grad", rtol=1e-6, atol=0.0),
         Mistake(_ONE_NORM, wrong="relative_by_gradapprox", rtol=1e-6, atol=0.0),
-        Mistake("use the 2-norms (np.linalg.norm) of the whole vectors, not squared norms.",
+        Mistake("you squared the norms: the formula of Exercise 3.1 uses the 2-norms "
+                "themselves, not squared norms.",
                 wrong="relative_squared", rtol=1e-6, atol=0.0),
     ],
-    hint="Compute np.linalg.norm(grad - gradapprox) / (np.linalg.norm(grad) + "
-         "np.linalg.norm(gradapprox)), and return 0.0 when the denominator is 0.",
+    hint="Follow the formula of the exercise text: the size of the difference, relative to the "
+         "size of both gradients, with np.linalg.norm for the size of an array of any shape; "
+         "two zero gradients agree.",
 )
 
 
@@ -143,10 +147,11 @@ def _unchanged(args, after):
 
 
 _ONE_SIDED = ("you used a one-sided difference: your error shrinks like epsilon, not "
-              "epsilon². Use (J(theta + epsilon) - J(theta - epsilon)) / (2 * epsilon).")
+              "epsilon². Step 2 moves entry i of theta both ways, for lesson 02's central "
+              "difference.")
 
-_NORMWISE = ("divide ‖grad − gradapprox‖ by ‖grad‖ + ‖gradapprox‖ (the normwise relative "
-             "error of Exercise 3.1).")
+_NORMWISE = ("that is not the normwise relative error of Exercise 3.1 that step 3 asks for: "
+             "reread what its difference is divided by.")
 
 _CHECK_N = Exercise(
     id="03.gradient_check_n",
@@ -173,26 +178,26 @@ _CHECK_N = Exercise(
              shows="params before and after gradient_check_n(cost, params, grads)"),
     ],
     mistakes=[
-        Mistake("your check changed params: perturb copies of theta (theta.copy()) and "
-                "build the dicts with vector_to_dict, never write into params.",
+        Mistake("your check changed params: it must leave them as they were, and step 2 of "
+                "the exercise text perturbs copies of theta, not the caller's arrays.",
                 lambda a, got: isinstance(got, str) and got.startswith("changed")),
         Mistake("return one number, the relative error, as a float.",
                 lambda a, got: np.size(got) != 1),
         Mistake(_ONE_SIDED, wrong="check_one_sided", rtol=1e-3, atol=0.0),
-        Mistake("divide J(theta + epsilon) - J(theta - epsilon) by 2 * epsilon, the distance "
-                "between the two points; your gradapprox is twice too large.",
+        Mistake("your gradapprox is twice too large: check its denominator against the "
+                "distance between the two points theta ± epsilon.",
                 wrong="check_gradapprox_doubled", rtol=1e-3, atol=0.0),
         Mistake("use the epsilon you are given, not a fixed 1e-7.",
                 lambda a, got, e: len(a) > 3 and float(got) < float(e) / 100),
-        Mistake("flatten grads in the order of params, with the same spec: "
-                "dict_to_vector(grads, spec). Then entry i of grad and of gradapprox is the "
-                "same parameter.", wrong="check_grads_unordered", rtol=1e-3, atol=0.0),
+        Mistake("grad and gradapprox are in different orders: flatten grads in the order of "
+                "params (step 1 says how), so that entry i of both is the same parameter.",
+                wrong="check_grads_unordered", rtol=1e-3, atol=0.0),
         Mistake(_NORMWISE, wrong="check_absolute", rtol=1e-3, atol=0.0),
         Mistake(_NORMWISE, wrong="check_by_grad", rtol=1e-3, atol=0.0),
     ],
-    hint="Flatten params with dict_to_vector, flatten grads with the same spec, then for "
-         "each i: J at theta ± epsilon·e_i (through vector_to_dict), the central difference, "
-         "and finally the relative error of Exercise 3.1.",
+    hint="Follow the three steps of the exercise text: params and grads as flat vectors in "
+         "the same order, a central difference of the cost for each entry of theta, then the "
+         "relative error of Exercise 3.1.",
 )
 
 
@@ -226,14 +231,16 @@ _PER_TENSOR = Exercise(
         Mistake("return a list of pairs (name, error), e.g. [('W1', 1e-10), ('b1', 1.0)].",
                 lambda a, got: not all(isinstance(item, list) and len(item) == 2
                                        for item in got)),
-        Mistake("give each tensor its own relative error, relative_error(grads[name], "
-                "numeric[name]), not the error of all tensors together.",
+        Mistake("every pair has the same error: give each tensor its own relative error, as "
+                "the exercise text asks, not the error of all tensors together.",
                 lambda a, got: len({round(item[1], 12) for item in got}) == 1),
-        Mistake("keep the order of grads: for name in grads.",
+        Mistake("the names come in another order: keep the order of grads.",
                 lambda a, got: [item[0] for item in got] != list(a[0])
                 and sorted(item[0] for item in got) == sorted(a[0])),
     ],
-    hint="For each name in grads, append (name, relative_error(grads[name], numeric[name])).",
+    hint="One pair per tensor, in the order of grads, each with the relative error of "
+         "Exercise 3.1 of that tensor alone: then a wrong small tensor shows, however small "
+         "the global error.",
 )
 
 EXERCISES = [_RELATIVE, _CHECK_N, _PER_TENSOR]

@@ -164,22 +164,24 @@ _RELU = Exercise(
              shows="dA = [[1., -2., 3.]], Z = [[0., 0.5, -0.5]]"),
     ],
     mistakes=[
-        Mistake("you multiplied dA by the activation A = max(Z, 0); the derivative of relu is "
-                "the 0/1 mask (Z > 0), not A.",
+        Mistake("you multiplied dA by the activation A = max(Z, 0): relu's derivative is not "
+                "its value; reread what ∂A/∂Z is on each side of 0 (the ReLU paragraph).",
                 wrong="relu_times_activation"),
-        Mistake("you returned the mask (Z > 0) alone; the chain rule multiplies it by the "
-                "upstream dA.", wrong="relu_mask_alone"),
-        Mistake("at Z = 0 relu has no derivative; this course uses the subgradient 0 there "
-                "(Z > 0, not Z >= 0).", wrong="relu_mask_at_zero"),
-        Mistake("the mask is flipped: gradient flows where Z > 0, not where Z < 0.",
+        Mistake("you returned the mask (Z > 0) alone: that is the local derivative only, and "
+                "the chain rule also involves the upstream gradient.", wrong="relu_mask_alone"),
+        Mistake("your values differ only where Z = 0: relu has no derivative there, and this "
+                "course uses the subgradient 0 (the ReLU paragraph).", wrong="relu_mask_at_zero"),
+        Mistake("the mask is flipped: your gradient flows where relu is flat.",
                 wrong="relu_mask_flipped"),
     ],
-    hint="dZ = dA * relu'(Z), with relu'(Z) = 1 where Z > 0 and 0 elsewhere.",
+    hint="Multiply the upstream dA by relu's local derivative, which the ReLU paragraph above "
+         "gives on each side of 0 and at 0.",
 )
 
 
-_DB_AXIS = ("db must be summed over the examples (axis=1, keepdims=True), giving shape "
-            "(n, 1); you summed over another axis.")
+_DB_AXIS = ("db has the wrong shape: b has one entry per unit, shape (n, 1), and is added to "
+            "every example (column); check which axis you summed over and what shape it "
+            "leaves.")
 
 
 def _linear_args(rng):
@@ -205,25 +207,28 @@ _LINEAR = Exercise(
     mistakes=[
         Mistake("return three arrays, (dA_prev, dW, db), in this order.",
                 lambda a, got: len(got) != 3),
-        Mistake("dW is transposed: dW = dZ @ A_prev.T has the shape of W, (n, n_prev).",
+        Mistake("dW is transposed: it must have the shape of W, (n, n_prev); check the order "
+                "and the transpose in your product.",
                 lambda a, got, e: _close(got[1], np.transpose(e[1]))),
         Mistake(_DB_AXIS, wrong="linear_db_over_axis_0", part=2),
         Mistake(_DB_AXIS, lambda a, got: np.shape(got[2]) != (a[0].shape[0], 1)),
         Mistake("dW and db are both divided by m: dZ already carries the 1/m of the mean "
-                "cost, so dW = dZ @ A_prev.T and db = dZ summed over axis 1, with no further 1/m.",
+                "cost (it enters once, at the output), so no further 1/m belongs here.",
                 lambda a, got, e: _close(got[1], np.asarray(e[1]) / a[0].shape[1])
                 and _close(got[2], np.asarray(e[2]) / a[0].shape[1])),
-        Mistake("db is dZ averaged over the examples; dZ already carries the 1/m of the cost, "
-                "so sum it instead of taking the mean.",
+        Mistake("db is dZ averaged over the examples: dZ already carries the 1/m of the cost, "
+                "so the mean applies it a second time.",
                 lambda a, got, e: _close(got[2], np.asarray(e[2]) / a[0].shape[1])),
         Mistake("dW (or db) is divided by m: dZ already carries the 1/m of the mean cost, "
-                "so dW = dZ @ A_prev.T with no further 1/m.",
+                "so no further 1/m belongs here.",
                 lambda a, got, e: _close(got[1], np.asarray(e[1]) / a[0].shape[1])),
-        Mistake("dA_prev = W.T @ dZ, of shape (n_prev, m); check the order and the transpose.",
+        Mistake("dA_prev is wrong: it has the shape of A_prev, (n_prev, m); compare your "
+                "product with the Linear paragraph above, its order and its transpose.",
                 lambda a, got, e: not _close(got[0], e[0])),
     ],
-    hint="Z = W @ A_prev + b gives dA_prev = W.T @ dZ, dW = dZ @ A_prev.T, db = dZ summed over "
-         "axis 1 with keepdims=True.",
+    hint="Each gradient has the shape of its variable, which fixes the order and the "
+         "transposes of each product; b is added to every column, and dZ already carries "
+         "the 1/m (the Linear paragraph above).",
 )
 
 
@@ -245,15 +250,17 @@ _DELTA = Exercise(
              shows="AL = [[0.8, 0.3]], Y = [[1., 0.]]"),
     ],
     mistakes=[
-        Mistake("you forgot the 1/m of the mean cost: dZ_L = (A_L - Y) / m.",
+        Mistake("you forgot the 1/m of the mean cost: your values are m times too large.",
                 lambda a, got, e: _close(got, np.asarray(e) * a[1].shape[1])),
-        Mistake("the sign is flipped: dZ_L = (A_L - Y) / m, not (Y - A_L) / m.",
+        Mistake("the sign is flipped: look at the order of AL and Y in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
-        Mistake("you multiplied by sigmoid'(Z) = A(1 - A) once more; for sigmoid + "
-                "cross-entropy it cancels, leaving (A_L - Y) / m.",
+        Mistake("you multiplied by sigmoid'(Z) = A(1 - A) once more: for sigmoid + "
+                "cross-entropy that factor cancels against the cost's derivative, so it has "
+                "no place in dZ_L.",
                 lambda a, got, e: _close(got, np.asarray(e) * a[0] * (1 - a[0]))),
     ],
-    hint="For a sigmoid output with the mean cross-entropy cost, dJ/dZ_L = (A_L - Y) / m.",
+    hint="The exercise text gives dZ_L for a sigmoid output with the mean cross-entropy "
+         "cost; m is the number of columns.",
 )
 
 
@@ -270,15 +277,17 @@ _FORWARD = Exercise(
              shows="params for [2, 5, 4, 3, 1] (random W and b), X (2, 7)", seed=1),
     ],
     mistakes=[
-        Mistake("A_L looks like the logits Z_L: apply the sigmoid at the output layer.",
+        Mistake("A_L looks like the logits Z_L: the output layer's activation is missing.",
                 wrong="forward_logits"),
-        Mistake("the output layer needs the sigmoid, not relu.",
+        Mistake("your output layer uses relu: A_L must be a probability; the exercise text "
+                "says which activation gives it.",
                 wrong="forward_relu_output"),
-        Mistake("the hidden layers need relu: your A_L matches a net with sigmoid everywhere.",
+        Mistake("your A_L matches a net with sigmoid everywhere: check the activation of the "
+                "hidden layers.",
                 wrong="forward_all_sigmoid"),
     ],
-    hint="Loop l = 1..L: Z = W_l @ A + b_l, then A = relu(Z) for l < L and sigmoid(Z) for "
-         "l = L; return (A_L, caches).",
+    hint="Go through the layers from the input up, each a linear step followed by the "
+         "activation the exercise text gives for that layer; return (A_L, caches).",
 )
 
 
@@ -295,10 +304,11 @@ _GRAD_TESTS = [
 _GRAD_MISTAKES = [
     Mistake("return a dict with the keys of params (W1, b1, ..., WL, bL), not dW1, db1, ...",
             lambda a, got: isinstance(got, dict) and "dW1" in got),
-    Mistake("your gradients are m times too large: the 1/m of the mean cost is missing "
-            "(dZ_L = (A_L - Y) / m).",
+    Mistake("your gradients are m times too large: the 1/m of the mean cost is missing; it "
+            "enters once, in the output delta.",
             lambda a, got, e: _scaled(got, e, a[1].shape[1])),
-    Mistake("every gradient has the wrong sign: dZ_L = (A_L - Y) / m.",
+    Mistake("every gradient has the wrong sign: the error enters at the output, so look at "
+            "the sign of your output delta.",
             lambda a, got, e: _scaled(got, e, -1.0)),
     Mistake("the keys are not those of params: expect exactly W1, b1, ..., WL, bL.",
             lambda a, got, e: isinstance(got, dict) and list(got) != list(e)),
@@ -311,10 +321,9 @@ _MODEL = Exercise(
     points=4,
     tests=_GRAD_TESTS,
     mistakes=_GRAD_MISTAKES,
-    hint="Start from dZ_L = output_delta(A_L, Y); for l = L..1: dA_prev, dW, db = "
-         "linear_backward(dZ, A_prev, W_l); then, below the output layer, dZ = "
-         "relu_backward(dA_prev, Z_{l-1}). Run your check with check_gradients to see which "
-         "tensor is wrong.",
+    hint="Walk the layers from the output down, with the three pieces of Exercises 4.1-4.3 "
+         "in the order the exercise text gives; run check_gradients on your gradients to see "
+         "which tensor is wrong.",
 )
 
 
@@ -390,8 +399,8 @@ _FIX = Exercise(
     tests=_FIX_TESTS,
     mistakes=[
         Mistake("your gradients still equal those of mystery_gradients: replace the piece "
-                "that holds the bug by yours, e.g. mystery_gradients(params, X, Y, "
-                "output_delta=output_delta) for a bug in output_delta.",
+                "that holds the bug by your own function, through the keyword the exercise "
+                "text lists for it.",
                 lambda a, got: isinstance(got, dict) and len(a) == 3
                 and _close_all(list(got.values()),
                                list(_as_dict(make_mystery(BUG_SEED)(*a)).values()))),
