@@ -106,3 +106,16 @@ def test_an_identification_exercise_never_shows_its_answer(exercise_id):
             if wrong()[case] != right:
                 rows = [o for o in result.outcomes if case in o.name or case in o.shows]
                 assert all(right not in o.expected + o.why + o.hint for o in rows), case
+
+
+@pytest.mark.parametrize("lesson", lesson_numbers())
+def test_no_spec_module_docstring_spells_out_an_answer(lesson):
+    """A student's edition installs the spec modules: what ``help()`` shows must not
+    give the answers either."""
+    import importlib
+    import inspect
+
+    module = next(importlib.import_module(f"gradkit.grading.{name}") for name in (
+        f"lesson{lesson}",))
+    text = inspect.getdoc(module) or ""
+    assert not leaks_in(text, _fragments_of(lesson)), leaks_in(text, _fragments_of(lesson))

@@ -1,6 +1,6 @@
 """Exercise specs of lesson 01, the derivative (``solutions/01_derivative.ipynb``).
 
-- ``01.difference_quotient`` — ``(f(x + h) - f(x)) / h``, elementwise.
+- ``01.difference_quotient`` — the difference quotient of any ``f``, elementwise.
 - ``01.secant_line`` — slope and intercept of the secant through
   ``(x0, f(x0))`` and ``(x0 + h, f(x0 + h))``.
 - ``01.backprop_by_hand`` — the reverse-mode (backward) pass of

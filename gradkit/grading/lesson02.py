@@ -1,10 +1,9 @@
 """Exercise specs of lesson 02, finite differences (``solutions/02_finite_differences.ipynb``).
 
-- ``02.forward_difference`` — ``(f(x + h) - f(x)) / h``, error O(h).
-- ``02.central_difference`` — ``(f(x + h) - f(x - h)) / (2h)``, error O(h²).
-- ``02.loglog_slope`` — the order ``p`` of a method, from measured errors
-  ``≈ C·h^p``: the least-squares slope of ``log(errors)`` against ``log(hs)``.
-- ``02.complex_step`` — ``Im f(x + i·h) / h``, exact to machine precision.
+- ``02.forward_difference`` — the one-sided difference, error O(h).
+- ``02.central_difference`` — the two-sided difference, error O(h²).
+- ``02.loglog_slope`` — the order ``p`` of a method, from measured errors ``≈ C·h^p``.
+- ``02.complex_step`` — the complex-step derivative, exact to machine precision.
 
 The reference answers are the solution notebook's answer cells; what a typical
 mistake returns, where that takes a near-copy of an answer, is in

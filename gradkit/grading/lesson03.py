@@ -1,10 +1,9 @@
 """Exercise specs of lesson 03, gradient checking (``solutions/03_gradient_checking.ipynb``).
 
-- ``03.relative_error`` — the normwise relative error
-  ``‖grad − gradapprox‖ / (‖grad‖ + ‖gradapprox‖)``, 0 when both are zero.
+- ``03.relative_error`` — the normwise relative error of two gradients, 0 when both
+  are zero.
 - ``03.gradient_check_n`` — the classic gradient check of any parameter dict
-  (any number of layers): flatten with :func:`gradkit.params.dict_to_vector`,
-  central differences entry by entry with step ``epsilon``, the relative error.
+  (any number of layers), with step ``epsilon``.
 - ``03.per_tensor_errors`` — the relative error of each named tensor, as
   ``[(name, error), ...]``, so that one wrong small tensor cannot hide in the
   global number.

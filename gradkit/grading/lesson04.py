@@ -1,8 +1,8 @@
 """Exercise specs of lesson 04, backprop for a deep net (``solutions/04_backprop_deep_net.ipynb``).
 
-- ``04.relu_backward`` — ``dZ = dA * (Z > 0)``.
+- ``04.relu_backward`` — ``dZ`` of a ReLU.
 - ``04.linear_backward`` — ``(dA_prev, dW, db)`` of ``Z = W @ A_prev + b``.
-- ``04.output_delta`` — ``dJ/dZ_L = (A_L - Y) / m`` for sigmoid + cross-entropy.
+- ``04.output_delta`` — ``dJ/dZ_L`` for sigmoid + cross-entropy.
 - ``04.model_forward`` — the forward pass of an L-layer relu/sigmoid net (graded on ``A_L``).
 - ``04.model_gradients`` — backprop through any number of layers, keys of ``params``.
 - ``04.name_the_bug`` — the name of the bug hidden in ``mystery_gradients``, compared

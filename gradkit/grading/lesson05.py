@@ -1,10 +1,9 @@
 """Exercise specs of lesson 05, checking pitfalls (``solutions/05_regularization_dropout.ipynb``).
 
-- ``05.l2_cost`` — ``lambd/(2m) * sum_l ||W_l||^2`` over the ``W`` keys only.
-- ``05.l2_gradient`` — ``lambd/m * W``.
-- ``05.dropout_forward`` — inverted dropout ``(A * mask / keep_prob, mask)``, the mask
-  keeping a unit where one draw ``rng.random(A.shape)`` is below ``keep_prob``, graded with a
-  seeded ``rng``.
+- ``05.l2_cost`` — the L2 term of the cost, over the ``W`` keys only.
+- ``05.l2_gradient`` — the L2 term's gradient for one weight.
+- ``05.dropout_forward`` — inverted dropout, returning the output and its mask, graded
+  with a seeded ``rng``.
 - ``05.one_sided_slopes`` — ``(left, right)`` one-sided difference quotients, to tell
   a kink from a bug.
 - ``05.count_parameters`` — ``P`` of a net ``[n_0, ..., n_L]``, so that a full check

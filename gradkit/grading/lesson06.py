@@ -2,9 +2,9 @@
 
 - ``06.logistic_cost_and_grad`` — mean cross-entropy of logistic regression
   and its gradient ``(cost, dw, db)``.
-- ``06.minibatches`` — shuffle the columns with ``rng.permutation`` and cut
-  them into mini-batches (the last one may be smaller).
-- ``06.sgd_step`` — one update ``theta - lr * grad`` per tensor, as a new dict.
+- ``06.minibatches`` — shuffled mini-batches of the columns (the last one may be
+  smaller), from a seeded ``rng``.
+- ``06.sgd_step`` — one gradient-descent update per tensor, as a new dict.
 
 The chord test of convexity, once exercise 6.4, is ``07.is_convex_on_segment``.
 """

@@ -5,14 +5,13 @@ library's cache: the student writes ``X_backward(dout, cache)`` for the cache
 that ``X_forward`` returns; the reference, the solution's answer, agrees with the
 library's own backward.
 
-- ``08.softmax_cross_entropy_backward`` — ``dscores = dloss * (probs - onehot(y)) / N``
-  from the cache ``(probs, y)`` of :func:`gradkit.layers.softmax_cross_entropy_forward`.
-- ``08.batchnorm_backward`` — ``(dx, dgamma, dbeta)`` with the three terms of ``dx``,
-  from the cache ``(x_hat, inv_std, gamma, axis)`` of :func:`gradkit.layers.batchnorm_forward`.
+- ``08.softmax_cross_entropy_backward`` — ``dscores`` from the cache ``(probs, y)`` of
+  :func:`gradkit.layers.softmax_cross_entropy_forward`.
+- ``08.batchnorm_backward`` — ``(dx, dgamma, dbeta)`` from the cache
+  ``(x_hat, inv_std, gamma, axis)`` of :func:`gradkit.layers.batchnorm_forward`.
 - ``08.conv2d_backward`` — ``(dx, dw, db)`` of a cross-correlation with stride and
   padding, from the cache ``(x, w, b, stride, pad)`` of :func:`gradkit.conv.conv2d_forward`.
-- ``08.max_pool_backward`` — ``dx``, the whole ``dout`` of a window to its one
-  maximum (the one ``argmax`` names), from the cache ``(x, argmax, pool, stride)`` of
+- ``08.max_pool_backward`` — ``dx`` from the cache ``(x, argmax, pool, stride)`` of
   :func:`gradkit.conv.max_pool_forward`.
 
 The tests build each cache by calling the library's forward pass on seeded
@@ -23,8 +22,8 @@ The references are the answer cells of the solution notebook, and the mistakes
 that need a near-copy of an answer (a backward pass with one term left out, a
 kernel flipped, a sum written with =) are functions of
 ``solutions/instructor/lesson08.py`` (see :mod:`gradkit.grading.references`);
-neither ships in this module. The others read the expected value: a dscores N
-times too large is ``N * expected``.
+neither ships in this module. The others read the expected value (a dscores N
+times too large).
 """
 
 import numpy as np

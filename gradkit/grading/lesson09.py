@@ -1,11 +1,11 @@
 """Exercise specs of lesson 09, what a gradient check cannot see
 (``solutions/09_what_checks_miss.ipynb``).
 
-- ``09.loss_at_init_ok`` — ``(expected, ok)``: ``expected = log k`` and
-  ``ok = |cost - log k| <= rtol * log k``.
-- ``09.overfits_tiny_batch`` — ``(first, last, ok)`` of the costs ``train_fn`` returns on the
-  first ``m`` examples, ``ok = last <= ratio * first``.
-- ``09.per_layer_grad_norms`` — ``{name: Frobenius norm of grads[name]}``.
+- ``09.loss_at_init_ok`` — ``(expected, ok)``: the loss a k-class net should start at,
+  and whether a cost is within ``rtol`` of it.
+- ``09.overfits_tiny_batch`` — ``(first, last, ok)``: whether training on a tiny batch
+  drives its cost down far enough.
+- ``09.per_layer_grad_norms`` — a norm per gradient tensor, by name.
 - ``09.which_check`` — ``{letter: check}`` naming, for each set-up of :data:`MYSTERIES`, a
   check of :data:`CHECKS` that flags it. It is graded by what the named check prints on
   that set-up (:func:`evidence`): the expected value reads "flags it", so the feedback
@@ -19,8 +19,7 @@ switch on one bug that sits in the cost *and* in its gradient (or outside both),
 gradient check passes. The healthy set-up equals :func:`gradkit.mlp.cost_and_gradients`.
 
 The references are the answer cells of the solution notebook, and the mistakes
-that need a near-copy of an answer (log k taken in another base, the tiny batch
-taken from the end) are functions of ``solutions/instructor/lesson09.py`` (see
+that need a near-copy of an answer are functions of ``solutions/instructor/lesson09.py`` (see
 :mod:`gradkit.grading.references`); neither ships in this module. The tests that
 judge a set-up (Exercises 9.4 and 9.5) get back from the student's process only
 what their function returned (a name, parameters) and run the checks on it here

@@ -1,11 +1,11 @@
 """Exercise specs of lesson 10, custom backward passes in JAX (``solutions/10_frameworks.ipynb``).
 
 - ``10.lse_bwd`` — the backward of a stable log-sum-exp over the last axis, from
-  the residuals ``(x, out)``: ``(dx,)`` with ``dx = g * softmax(x)``, row by row.
+  the residuals ``(x, out)``, as ``(dx,)``.
 - ``10.softmax_ce_bwd`` — the fused backward of the mean softmax cross-entropy,
-  from the residuals ``(p, y)``: ``(dz, None)`` with ``dz = g * (p - onehot(y)) / N``.
+  from the residuals ``(p, y)``, as ``(dz, None)``.
 - ``10.ste_bwd`` — the clipped straight-through estimator of ``sign``, from the
-  residual ``x``: ``(dx,)`` with ``dx = g`` where ``|x| <= 1``, else 0.
+  residual ``x``, as ``(dx,)``.
 - ``10.vjp_numpy`` — the vector-Jacobian product of a JAX function ``f`` at a dict of
   numpy inputs, with ``dout``, as a dict of numpy arrays: the backward that
   ``gk.check_vjp`` takes.

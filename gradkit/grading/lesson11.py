@@ -2,11 +2,9 @@
 
 The notebook gives a complete training script for a 2-16-16-1 ReLU network
 with L2 regularization and inverted dropout, "as found", with three bugs of
-different kinds. The student repairs three functions:
-
-- ``11.compute_cost`` — the cost was missing its L2 term;
-- ``11.backward`` — ``dW1`` was missing its ``1/m``;
-- ``11.dropout_backward`` — the mask was applied without dividing by ``keep_prob``.
+different kinds. The student finds and repairs them, one function each:
+``11.compute_cost``, ``11.backward`` and ``11.dropout_backward`` (what is wrong in
+each is theirs to find; it is not written here).
 
 Grading runs on data the notebook never shows: the repaired gradients must
 pass :func:`gradkit.check_gradients` (L2 on, dropout off or with one fixed
