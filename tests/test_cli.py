@@ -31,7 +31,10 @@ def test_grade_writes_gradescope_results_json(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["score"] == data["max_score"] == 10.0
     assert {"name", "score", "max_score", "output", "visibility"} <= set(data["tests"][0])
-    assert all(t["output"] == "passed" for t in data["tests"])
+    graded = [t for t in data["tests"] if not t["name"].startswith("Written answers")]
+    assert len(graded) == 10 and all(t["output"] == "passed" for t in graded)
+    (written,) = [t for t in data["tests"] if t["name"].startswith("Written answers")]
+    assert written["max_score"] == 0 and "Question 1" in written["output"]
     assert "10 / 10" in capsys.readouterr().out
 
 

@@ -176,6 +176,8 @@ def _grade(folder, notebooks, *extra, timeout=5.0):
 def _scores(result):
     scores = {}
     for t in result["tests"]:
+        if t["name"].startswith("Written answers"):  # carried to the instructor, 0 points
+            continue
         exercise = t["name"].split(":")[0]
         scores[exercise] = scores.get(exercise, 0.0) + t["score"]
     return {k: round(v, 2) for k, v in scores.items()}
