@@ -3,6 +3,7 @@ read the hints a wrong answer gets, find a solution's answer cell, and compare t
 notebook's answer with the reference."""
 
 import json
+import re
 from pathlib import Path
 
 from gradkit.grading import plain
@@ -49,3 +50,12 @@ def assert_answer_is_reference(exercise, answer):
         got = test.after(test.make_args(), plain.decode(plain.encode(test.run(answer))))
         assert plain.compare(got, expected_value(exercise, test), rtol=1e-12, atol=1e-15)[0], \
             test.name
+
+
+def solution_lines(notebook, function):
+    """The lines of ``function``'s solution block in ``notebook`` worth searching for:
+    stripped, without a trailing comment, comments and lines under 25 characters left out."""
+    cell = code_cell(notebook, function)
+    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
+    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]

@@ -12,7 +12,6 @@ its own process.
 The references are the solution's answer cells (``lessons.reference``).
 """
 
-import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -49,19 +48,10 @@ def test_reference_passes_its_own_tests(exercise):
         plain.encode(test.run(reference))  # returns plain data
 
 
-def _solution_lines(function):
-    """The lines of ``function``'s solution block worth searching for: stripped, without a
-    trailing comment, comments and lines under 25 characters left out."""
-    cell = lessons.code_cell(SOLUTION, function)
-    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
-    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
-    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
-
-
 @pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
     source = Path(spec.__file__).read_text(encoding="utf-8")
-    lines = _solution_lines(exercise.function)
+    lines = lessons.solution_lines(SOLUTION, exercise.function)
     assert lines, exercise.id
     assert [line for line in lines if line in source] == []
 
