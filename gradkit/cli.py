@@ -69,6 +69,11 @@ def _grade(args):
                 write_results(refused_results(refusal), args.json)
             return 1
         args.notebooks = [str(path)]
+    try:
+        ids = _student_ids(args)
+    except ValueError as exc:
+        print(f"gradkit grade: {exc}", file=sys.stderr)
+        return 2
     # every submission is read before any student code runs: a snapshot nobody can change
     snapshot, unreadable = {}, {}
     for path in args.notebooks:
@@ -82,7 +87,7 @@ def _grade(args):
             return Submission(str(path), error=unreadable[path],
                               isolation=grader.isolation.description)
         try:
-            return grader.grade(path, snapshot[path])
+            return grader.grade(path, snapshot[path], ids=ids(path))
         except Exception as exc:  # the grader's own failure on one notebook costs it only
             return Submission(str(path), error=f"{path}: the grader failed on it "
                               f"({type(exc).__name__}: {str(exc)[:200]})",
@@ -101,6 +106,31 @@ def _grade(args):
             _write_grades(args, [s for s in subs if s is not None])  # as results come in
     _write_grades(args, subs)
     return 1 if any(s.error for s in subs) else 0
+
+
+def _student_ids(args):
+    """``ids(path)``: the ids the instructor knows for a notebook (``--metadata`` of a
+    Gradescope submission, or ``--ids``, a CSV of ``notebook,student_id`` rows), or None."""
+    import csv
+
+    if getattr(args, "metadata", None):
+        from gradkit.grading.autograder import metadata_ids
+
+        known = metadata_ids(args.metadata)
+        return lambda path: known or None
+    if not getattr(args, "ids", None):
+        return lambda path: None
+    table = {}
+    try:
+        with open(args.ids, newline="", encoding="utf-8") as handle:
+            for row in csv.reader(handle):
+                if len(row) >= 2 and row[0].strip() and row[0].strip() != "notebook":
+                    table[Path(row[0].strip()).name] = [row[1].strip()]
+    except OSError as exc:
+        raise ValueError(f"cannot read --ids {args.ids}: {exc}") from None
+    if not table:
+        raise ValueError(f"--ids {args.ids} holds no row 'notebook,student_id'")
+    return lambda path: table.get(Path(path).name)
 
 
 def _write_grades(args, subs):
@@ -213,6 +243,11 @@ def _parser():
     grade.add_argument("--isolation", choices=("bubblewrap", "user", "none"),
                        help="how student code is isolated (default: the strongest available; "
                             "the report says which was used)")
+    grade.add_argument("--ids", metavar="CSV",
+                       help="a CSV of 'notebook,student_id' rows: grade each notebook with "
+                            "that id's variants and flag a STUDENT_ID that differs")
+    grade.add_argument("--metadata", metavar="FILE",
+                       help="Gradescope's submission_metadata.json: the submitter's id")
     grade.add_argument("--solutions", metavar="DIR",
                        help="solution notebooks (default ./solutions, else the solutions/ of "
                             "the course gradkit was installed from with pip install -e)")

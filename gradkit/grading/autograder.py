@@ -42,6 +42,7 @@ __all__ = [
     "RUN_AUTOGRADER",
     "SETUP_SH",
     "make_bundle",
+    "metadata_ids",
     "pinned_requirements",
     "refused_results",
     "select_submission",
@@ -94,11 +95,16 @@ mkdir -p "$ROOT/results"
 chmod 755 "$ROOT/results"
 HIDDEN=()
 if [ -d "$ROOT/source/hidden" ]; then HIDDEN=(--hidden "$ROOT/source/hidden"); fi
+# who submitted: the student id their variants are graded with
+META=()
+if [ -f "$ROOT/submission_metadata.json" ]; then
+  META=(--metadata "$ROOT/submission_metadata.json")
+fi
 mapfile -d '' -t NOTEBOOKS < <(find "$ROOT/submission" -name '*.ipynb' \\
   -not -path '*/.ipynb_checkpoints/*' -print0 | sort -z)
 cd "$ROOT"
 exec "$PYTHON" -m gradkit grade "${NOTEBOOKS[@]}" --gradescope __LESSON__\\
-  --solutions "$ROOT/source/solutions" "${HIDDEN[@]}" \\
+  --solutions "$ROOT/source/solutions" "${HIDDEN[@]}" "${META[@]}" \\
   --json "$ROOT/results/results.json" --timeout __TIMEOUT__
 """
 
@@ -206,6 +212,27 @@ def select_submission(paths, lesson, solutions_dir):
         return None, (f"{path.name} is the notebook of lesson {found}, not of lesson "
                       f"{expected}: {upload}.")
     return path, None
+
+
+def metadata_ids(path):
+    """The ids of the submitter in Gradescope's ``submission_metadata.json``: the first
+    user's ``sid`` (the roster's student id) and email, in that order ([] if none).
+
+    Raises
+    ------
+    ValueError
+        If the file cannot be read as JSON.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the submission metadata {path}: {exc}") from None
+    users = data.get("users") if isinstance(data, dict) else None
+    if not isinstance(users, list) or not users or not isinstance(users[0], dict):
+        return []
+    user = users[0]
+    return [str(user[k]) for k in ("sid", "email") if isinstance(user.get(k), (str, int))
+            and str(user[k]).strip()]
 
 
 def refused_results(message):

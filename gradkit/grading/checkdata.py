@@ -21,7 +21,7 @@ from pathlib import Path
 
 from gradkit.grading import plain
 
-__all__ = ["compute", "data_path", "load", "stale", "write"]
+__all__ = ["compute", "data_path", "load", "question_data", "stale", "write"]
 
 _DIR = Path(__file__).resolve().parent / "checkdata"
 _lock = threading.Lock()
@@ -43,6 +43,11 @@ def compute(lesson, instructor):
     sources = [c.source for c in nb.cells if is_answer_cell(c)]
     exercises = {}
     for exercise in exercises_for_lesson(lesson):
+        if exercise.question is not None:
+            exercises[exercise.id] = {"returns": [], "tests": {}, "question": {
+                str(v): instructor.question_entry(exercise, v)
+                for v in range(max(1, exercise.question.variants))}}
+            continue
         returns = next((list(returned_names_in(s, exercise.function)) for s in sources
                         if returned_names_in(s, exercise.function)), [])
         tests = {}
@@ -87,6 +92,8 @@ def stale(lesson, instructor, directory=None):
     if set(old) != set(new):
         return f"{path}: the exercises differ from the spec: run `gradkit build`"
     for exercise_id, entry in new.items():
+        if entry.get("question") != old[exercise_id].get("question"):
+            return f"{path}: {exercise_id}'s answers or feedback changed: run `gradkit build`"
         if entry["returns"] != old[exercise_id].get("returns"):
             return f"{path}: {exercise_id}'s return names changed: run `gradkit build`"
         if set(entry["tests"]) != set(old[exercise_id].get("tests", {})):
@@ -130,3 +137,12 @@ def entry(exercise, test):
     values = found["tests"][test.name]
     wrong = {k: plain.decode(v) for k, v in values.get("wrong", {}).items()}
     return plain.decode(values["expected"]), wrong, tuple(found.get("returns", ()))
+
+
+def question_data(exercise, variant=0):
+    """The stored hashes and feedback of question ``exercise`` for ``variant``, or None."""
+    data = load(exercise.lesson)
+    if not data:
+        return None
+    found = data.get("exercises", {}).get(exercise.id, {}).get("question", {})
+    return found.get(str(int(variant)))

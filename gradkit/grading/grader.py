@@ -35,11 +35,14 @@ from gradkit.grading.notebook import (
     is_instructor_cell,
     lesson_name,
     read_notebook,
+    student_id,
+    student_id_cell,
     written_answers,
 )
 from gradkit.grading.references import Instructor
 from gradkit.grading.sandbox import Limits, SandboxedProcess, detect
 from gradkit.grading.spec import exercises_for_lesson, hidden_tests, lesson_forks
+from gradkit.grading.variants import normalize_id, use_student, variant_of
 
 __all__ = ["Submission", "TestResult", "Grader"]
 
@@ -282,6 +285,8 @@ class Submission:
     isolation: str = ""
     notes: list = field(default_factory=list)
     written: list = field(default_factory=list)  # (title, question, answer): the instructor's
+    student_id: str = ""  # the id graded with: it picks the student's variants
+    id_flag: str = ""  # why the notebook's STUDENT_ID is in doubt, for the instructor
 
     @property
     def score(self):
@@ -300,6 +305,32 @@ class Submission:
 
 
 MAX_NOTEBOOK = 64 * 1024 * 1024  # bytes of a submitted notebook
+
+
+def _graded_id(student_nb, ids):
+    """``(id graded with, flag)`` for a notebook and the instructor's ``ids`` (or None)."""
+    theirs, problem = student_id(student_nb)
+    known = []
+    for value in ids or ():
+        try:
+            text = normalize_id(str(value))
+        except ValueError:
+            continue
+        if text and text not in known:
+            known.append(text)
+    if not known:
+        if problem:
+            return "", f"STUDENT_ID: {problem}; graded with the default variant"
+        if not theirs:
+            return "", ("STUDENT_ID is empty: graded with the default variant, the one the "
+                        "solutions show")
+        return theirs, ""
+    if theirs in known:
+        return known[0], ""
+    said = (f"{theirs!r}" if theirs else f"an unreadable id ({problem})" if problem
+            else "nothing")
+    return known[0], (f"STUDENT_ID mismatch: the notebook says {said}, the submission belongs to "
+                      f"{known[0]!r}; graded with {known[0]!r}'s variants")
 
 
 def read_submission_bytes(path):
@@ -395,7 +426,7 @@ class Grader:
                                        self.instructor.returns(exercise))
             return self._expected[key]
 
-    def plan(self, student_nb, solution_nb, exercises):
+    def plan(self, student_nb, solution_nb, exercises, student_id=""):
         """The worker's steps, and ``{exercise_id: reason}`` for answers not found.
 
         The solution's cells give the order: its provided cells (canonical), the
@@ -419,9 +450,11 @@ class Grader:
                     provided[cell.source.strip()] = index
         extra_after = {}  # solution index (or -1) -> [(student cell number, cell)]
         last = -1
+        theirs = student_id_cell(student_nb)
+        ours = student_id_cell(solution_nb)
         for number, cell in enumerate(student_nb.cells, start=1):
-            if cell.get("cell_type") != "code":
-                continue
+            if cell.get("cell_type") != "code" or number - 1 == theirs:
+                continue  # the STUDENT_ID cell is read as data, never run
             source = cell.get("source", "")
             if id(cell) in mine_of:
                 last = mine_of[id(cell)]
@@ -459,6 +492,9 @@ class Grader:
                     if exercise_id in by_id and exercise_id not in graded:
                         graded.add(exercise_id)
                         steps.append({"kind": "grade", "exercise": exercise_id})
+            elif index == ours:  # the id the grader graded with, as a literal
+                steps.append({"kind": "cell", "index": index, "label": label,
+                              "source": f"STUDENT_ID = {student_id!r}\n", "answer": False})
             else:
                 steps.append({"kind": "cell", "index": index, "label": label,
                               "source": cell.source, "answer": False})
@@ -594,11 +630,14 @@ class Grader:
             raise ValueError("malformed call")
         return plain.encode(fn(*positional, **keywords))
 
-    def grade(self, path, data=None):
+    def grade(self, path, data=None, ids=None):
         """Grade one notebook; never raises for a bad submission.
 
         ``data`` is the file's bytes, read before the batch started (a snapshot that
-        no other submission can change); default: read ``path`` now, once.
+        no other submission can change); default: read ``path`` now, once. ``ids`` are
+        the student's ids as the instructor knows them (a roster, Gradescope's metadata):
+        the first one is graded with, and a notebook whose ``STUDENT_ID`` is none of them
+        is flagged. Without ``ids``, the notebook's ``STUDENT_ID`` is graded with.
         """
         sub = Submission(str(path), isolation=self.isolation.description)
         try:
@@ -606,6 +645,7 @@ class Grader:
         except NotebookError as exc:
             sub.error = str(exc)
             return sub
+        sub.student_id, sub.id_flag = _graded_id(student, ids)
         lesson = lesson_name(student, path, set(self.lessons), solutions=self._solution)
         if lesson is None:
             sub.error = (f"{path}: cannot tell which lesson this is; name the file like "
@@ -615,7 +655,9 @@ class Grader:
         try:
             exercises = exercises_for_lesson(lesson[:2])
             solution = self._solution(lesson)
-            steps, missing = self.plan(student, solution, exercises)
+            if student_id_cell(solution) is None:  # a lesson without variants: no id to check
+                sub.id_flag = ""
+            steps, missing = self.plan(student, solution, exercises, sub.student_id)
             if lesson_forks(lesson[:2]):
                 events = self._run_worker(steps, exercises, lesson)
             else:
@@ -623,7 +665,10 @@ class Grader:
         except (ValueError, NotebookError) as exc:
             sub.error = f"{path}: {exc}"
             return sub
-        self._score(sub, exercises, steps, missing, events)
+        with use_student(sub.student_id):
+            self._score(sub, exercises, steps, missing, events)
+        if sub.id_flag:
+            sub.notes.insert(0, sub.id_flag)
         sub.written = written_answers(student, solution)
         return sub
 
@@ -684,6 +729,28 @@ class Grader:
                     "after_published" if hidden else "visible",
                 ))
 
+    def _question_entry(self, exercise, v):
+        key = ("question", exercise.id, v)
+        with self._lock:
+            if key not in self._expected:
+                self._expected[key] = self.instructor.question_entry(exercise, v)
+            return self._expected[key]
+
+    def _question_output(self, exercise, test, received):
+        from gradkit.grading.questions import judge_question
+
+        q = exercise.question
+        v = variant_of(exercise.id, q.variants) if q.variants else 0
+        try:
+            data = self._question_entry(exercise, v)
+        except Exception as exc:
+            return f"not graded: the answer key failed ({exc})"
+        outcome = judge_question(exercise, received, data, v)
+        if outcome.status == "pass":
+            return "passed"
+        text = f"{test.shows}: {outcome.why}"
+        return text + (f". Hint: {outcome.hint}" if outcome.hint else "")
+
     def _test_output(self, exercise, test, event, end, missing, answer_error, finished,
                      stream=()):
         if exercise.id in missing:
@@ -708,6 +775,8 @@ class Grader:
             received = plain.decode(event.get("value"))
         except (ValueError, TypeError):
             return "your code returned something that is not a number"
+        if exercise.question is not None:
+            return self._question_output(exercise, test, received)
         try:
             expected, wrong, returns = self._expected_of(exercise, test)
         except Exception as exc:

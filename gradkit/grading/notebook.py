@@ -29,6 +29,8 @@ __all__ = [
     "read_notebook",
     "strip_magics",
     "strip_solutions",
+    "student_id",
+    "student_id_cell",
     "written_answers",
 ]
 
@@ -399,3 +401,59 @@ def written_answers(student_nb, solution_nb):
         found.append((title.group(0).strip("* ") if title else question[:60],
                       question[:300], answer))
     return found
+
+
+STUDENT_TAG = "student-id"
+
+
+def _assigns_student_id(source):
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == "STUDENT_ID" for t in node.targets)
+        for node in tree.body)
+
+
+def student_id_cell(nb):
+    """The index of the cell that sets ``STUDENT_ID`` (tagged ``student-id``, else the first
+    code cell assigning it at top level), or None."""
+    cells = nb.get("cells", [])
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") == "code" and STUDENT_TAG in cell.get(
+                "metadata", {}).get("tags", []):
+            return index
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") == "code" and _assigns_student_id(cell.get("source", "")):
+            return index
+    return None
+
+
+def student_id(nb):
+    """``(id, problem)``: the string ``STUDENT_ID`` is set to in a notebook, read as a literal
+    (never run), and "" or a one-line reason why it cannot be read.
+
+    The id is "" when the notebook has no such cell or leaves it empty.
+    """
+    from gradkit.grading.variants import normalize_id
+
+    index = student_id_cell(nb)
+    if index is None:
+        return "", ""
+    source = nb["cells"][index].get("source", "")
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "", "the STUDENT_ID cell is not valid Python"
+    values = [node.value for node in tree.body if isinstance(node, ast.Assign) and any(
+        isinstance(t, ast.Name) and t.id == "STUDENT_ID" for t in node.targets)]
+    if not values:
+        return "", "the STUDENT_ID cell does not set STUDENT_ID"
+    value = values[-1]
+    if not (isinstance(value, ast.Constant) and isinstance(value.value, str)):
+        return "", 'STUDENT_ID must be a plain string in quotes, such as "s2024017"'
+    try:
+        return normalize_id(value.value), ""
+    except (TypeError, ValueError) as exc:
+        return "", str(exc)

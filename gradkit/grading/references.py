@@ -167,6 +167,32 @@ class Instructor:
         raw = test.run_with(self.reference(exercise), args)
         return test.after(args, plain.decode(plain.encode(raw)))
 
+    def question_answer(self, exercise, variant=0):
+        """The answer of question ``exercise`` for ``variant``: the instructor file's
+        ``key(variant)`` for a question with variants, else the solution's answer."""
+        from gradkit.grading.spec import _ask
+
+        q = exercise.question
+        if q.variants:
+            name = q.key or f"key_{exercise.function}"
+            fn = getattr(self.module(exercise.lesson), name, None)
+            if fn is None:
+                raise ValueError(f"{exercise.id}: a question with variants needs {name}(variant) "
+                                 f"in {self.solutions_dir}/instructor/lesson{exercise.lesson}.py")
+            return fn(int(variant))
+        return _ask(self.reference(exercise))
+
+    def question_entry(self, exercise, variant=0):
+        """The hashed answers and feedback of question ``exercise`` for ``variant`` (see
+        :func:`gradkit.grading.questions.entry`)."""
+        from gradkit.grading import questions
+
+        module = self.module(exercise.lesson)
+        feedback = getattr(module, "FEEDBACK", {}).get(exercise.id) if module else None
+        variant = int(variant) if exercise.question.variants else 0
+        return questions.entry(exercise, self.question_answer(exercise, variant), feedback,
+                               variant)
+
     def wrong_values(self, exercise, test, args=None):
         """``{name: value}`` of the exercise's ``wrong=`` mistakes on ``test``'s inputs."""
         names = [m.wrong for m in exercise.mistakes if m.wrong]

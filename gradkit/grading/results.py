@@ -20,6 +20,10 @@ def _written_text(sub):
 def gradescope_json(sub):
     """One submission as a Gradescope results object (a dict ready for ``json.dump``)."""
     extra = {"isolation": sub.isolation} if sub.isolation else {}
+    if sub.student_id:
+        extra["student_id"] = sub.student_id
+    if sub.id_flag:
+        extra["id_flag"] = sub.id_flag
     if sub.error:
         return {"score": 0.0, "max_score": 0.0, "output": f"Could not grade: {sub.error}",
                 "tests": [], "visibility": "visible", "extra_data": extra}
@@ -112,14 +116,15 @@ def gradebook_csv(subs, path):
                 exercises.append(exercise)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["submission", "lesson", "score", "max_score", *exercises, "error",
-                         "isolation", "written answered"])
+        writer.writerow(["submission", "lesson", "student id", "score", "max_score",
+                         *exercises, "error", "isolation", "written answered", "id flag"])
         for sub in subs:
             scores = sub.exercise_scores()
-            writer.writerow([sub.path, sub.lesson or "", sub.score, sub.max_score,
-                             *[scores.get(e, "") for e in exercises], sub.error or "",
-                             sub.isolation, f"{sum(bool(a) for _, _, a in sub.written)} of "
-                             f"{len(sub.written)}" if sub.written else ""])
+            writer.writerow([sub.path, sub.lesson or "", sub.student_id, sub.score,
+                             sub.max_score, *[scores.get(e, "") for e in exercises],
+                             sub.error or "", sub.isolation,
+                             f"{sum(bool(a) for _, _, a in sub.written)} of "
+                             f"{len(sub.written)}" if sub.written else "", sub.id_flag])
 
 
 def write_json(data, path):

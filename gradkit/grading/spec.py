@@ -45,7 +45,9 @@ import numpy as np
 __all__ = [
     "Exercise",
     "Mistake",
+    "Question",
     "Test",
+    "question",
     "exercises_for_lesson",
     "get_exercise",
     "hidden_tests",
@@ -242,6 +244,7 @@ class Exercise:
     extra: dict = field(default_factory=dict)
     returns: tuple = ()
     reference: Any = None
+    question: Any = None
 
     def __post_init__(self):
         if not _ID.match(self.id):
@@ -294,6 +297,79 @@ class Exercise:
         if self.reference is not None:
             return _returned_names(self.reference)
         return tuple(returned)
+
+
+_KINDS = ("choice", "number", "name")
+
+
+@dataclass(frozen=True)
+class Question:
+    """What makes an exercise an auto-checked question (see :func:`question`).
+
+    Parameters
+    ----------
+    kind : {"choice", "number", "name"}
+        A letter among ``options``; a number compared on ``digits`` significant digits
+        within ``rtol`` (``digits=0``: an exact integer); a name among ``options``.
+    options : tuple of str
+        The letters (``("a", "b", "c", "d")``) or the names that are answers at all.
+    digits : int
+        Significant digits a number is compared on (0: an exact integer).
+    rtol : float
+        A number within ``rtol`` of the answer (relative) is right.
+    variants : int
+        0: one answer for everybody. ``n``: the answer depends on the student's
+        variant ``variants.variant(STUDENT_ID, id, n)``, and the instructor file's
+        ``key`` function gives it.
+    key : str, optional
+        For ``variants``: the name of ``key(variant) -> answer`` in
+        ``solutions/instructor/lessonNN.py``; default ``"key_" + function``.
+
+    The answer never ships: the check data holds, per variant, a hash of each accepted
+    answer and of each wrong answer the instructor file's ``FEEDBACK`` explains, with
+    that explanation. So ``check()`` says whether an answer is right, and why a known
+    wrong one is wrong, without showing the answer.
+    """
+
+    kind: str
+    options: tuple = ()
+    digits: int = 2
+    rtol: float = 0.0
+    variants: int = 0
+    key: str | None = None
+
+    def __post_init__(self):
+        if self.kind not in _KINDS:
+            raise ValueError(f"Question kind {self.kind!r}: expected one of {_KINDS}")
+        if self.kind != "number" and not self.options:
+            raise ValueError(f"a {self.kind!r} question needs its options")
+
+
+def _ask(fn):
+    """A question's answer: ``fn()``, or ``fn`` itself when it is a value."""
+    return fn() if callable(fn) else fn
+
+
+def question(id, function, points, kind, *, title="", options=(), digits=2, rtol=0.0,
+             variants=0, key=None, shows=None, hint="", extra=None):
+    """An :class:`Exercise` that asks for one answer (a letter, a number, a name).
+
+    ``function`` is the name of a function of no argument that returns the answer (so
+    that a stub can raise ``NotImplementedError``). ``check()`` and the grader compare
+    the answer with the solution's (or, with ``variants``, with the instructor's
+    ``key(variant)``), never show it, and give the instructor's feedback for a known
+    wrong answer; ``hint`` is said for any other wrong answer.
+    """
+    q = Question(kind, tuple(options), digits, rtol, variants, key)
+    what = {"choice": f"one of {', '.join(repr(o) for o in q.options)}",
+            "name": "a name", "number": "a number"}[kind]
+    return Exercise(
+        id=id, function=function, points=points, title=title, question=q,
+        tests=[Test("your answer", call=_ask, shows=shows or f"{function}(): {what}",
+                    rtol=rtol, atol=0.0)],
+        hint=hint or "Not this one: reread the cells just above and what they printed.",
+        extra=dict(extra or {}),
+    )
 
 
 def _returned_names(function):
