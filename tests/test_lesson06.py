@@ -2,6 +2,7 @@
 answer it describes, the generic hints lead to answers that pass, the notebook's answers are
 the references, and the notebook's explorer and full-data-cost loop work headless."""
 
+import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -15,6 +16,7 @@ from gradkit.grading.lesson06 import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = {e.id: e for e in EXERCISES}
+CODE = [e for e in EXERCISES if e.question is None]  # the exercises that are functions
 
 
 def logistic_cost_and_grad(w, b, X, Y):
@@ -35,7 +37,7 @@ def _hints(exercise_id, wrong):
     return " ".join(o.hint for o in outcomes if o.status == "fail")
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", CODE, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests(exercise):
     for test in exercise.tests:
         assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
@@ -164,7 +166,7 @@ def _answers_as_the_hints_say():
             "06.sgd_step": step}
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", CODE, ids=lambda e: e.id)
 def test_the_generic_hint_describes_an_answer_that_passes(exercise):
     answer = _answers_as_the_hints_say()[exercise.id]
     for test in exercise.tests:
@@ -216,7 +218,7 @@ def _assert_answer_is_reference(exercise, answer):
             test.name
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", CODE, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     answer = _notebook_answer(exercise.function)
     _assert_answer_is_reference(exercise, answer)
@@ -285,14 +287,14 @@ def test_a_decaying_learning_rate_lowers_the_noise_floor():
 
 
 def test_expected_values_are_plain():
-    for exercise in EXERCISES:
+    for exercise in CODE:
         for test in exercise.tests:
             expected_value(exercise, test)
 
 
 def test_the_spec_module_holds_no_answer_body():
     source = Path(spec.__file__).read_text(encoding="utf-8")
-    for exercise in EXERCISES:
+    for exercise in CODE:
         cell = _notebook_cell(exercise.function).splitlines()
         begin = next(i for i, line in enumerate(cell) if "### BEGIN SOLUTION" in line)
         end = next(i for i, line in enumerate(cell) if "### END SOLUTION" in line)
@@ -322,3 +324,181 @@ def test_sgd_step_call_returns_arrays_and_the_grader_judges_params_unchanged():
         assert after[-1] is False, test.name
         assert run_test(exercise, test, _copies_then_changes).hint.startswith(
             "you changed the caller's params in place"), test.name
+
+
+# --- the auto-checked questions --------------------------------------------------------
+
+import gradkit as gk  # noqa: E402
+from gradkit.grading import check  # noqa: E402
+from gradkit.grading.feedback import check_exercise  # noqa: E402
+from gradkit.grading.variants import variant  # noqa: E402
+
+QUESTIONS = [e for e in EXERCISES if e.question is not None]
+INSTRUCTOR_FILE = lessons.INSTRUCTOR.module("06")
+ANSWERS = {"06.answer_6_1": 156_250, "06.answer_6_3": "c", "06.answer_6_4": "pass"}
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def _outcome(exercise, value, student_id=""):
+    result = check_exercise(exercise, lambda: value, student_id=student_id)
+    (o,) = result.outcomes
+    assert o.expected == "(not shown)"
+    return result, o
+
+
+def _answer_spellings(value):
+    """Patterns that would give ``value`` away in a text: a letter as an option is named,
+    a name as a word, a number in any of its usual spellings."""
+    if isinstance(value, str) and len(value) == 1:
+        return {rf"\({value}\)", rf"['\"]{value}['\"]", rf"\boption {value}\b",
+                rf"\*\*{value}\.\*\*"}
+    if isinstance(value, str):
+        return {rf"\b{value}\b"}
+    return {re.escape(t) for t in (f"{value}", f"{value:,}", f"{value:_}",
+                                   f"{value:,}".replace(",", " "), f"{value:.3g}",
+                                   f"{value:.2e}", f"{value:.3e}")}
+
+
+def test_the_lesson_has_its_questions_in_order():
+    assert [e.id for e in EXERCISES] == [
+        "06.logistic_cost_and_grad", "06.answer_6_1", "06.minibatches", "06.sgd_step",
+        "06.answer_6_3", "06.answer_6_4"]
+    assert {e.id: e.points for e in QUESTIONS} == {
+        "06.answer_6_1": 0.5, "06.answer_6_3": 0.5, "06.answer_6_4": 1}
+    # the exercises that need thought weigh more than the questions
+    assert SPECS["06.logistic_cost_and_grad"].points == 4 and SPECS["06.sgd_step"].points == 3
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_the_solution_answer_passes_and_a_stub_is_unanswered(exercise):
+    answer = lessons.reference(exercise)
+    assert answer() == ANSWERS[exercise.id]
+    assert check(exercise.id, answer).status == "passed"
+    assert check(exercise.id, _stub).status == "unanswered"
+    result, o = _outcome(exercise, ANSWERS[exercise.id])
+    assert result.status == "passed"
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_a_wrong_answer_is_judged_without_showing_the_answer(exercise):
+    q = exercise.question
+    wrong = list(q.options) if q.kind != "number" else list(INSTRUCTOR_FILE.FEEDBACK[exercise.id])
+    wrong += [140_000, 175_000] if q.kind == "number" else []
+    secrets = _answer_spellings(ANSWERS[exercise.id])
+    for value in wrong:
+        if value == ANSWERS[exercise.id]:
+            continue
+        result, o = _outcome(exercise, value)
+        assert result.status == "failed", value
+        for text in (o.hint, o.why):
+            assert not any(re.search(s, text) for s in secrets), (value, text)
+
+
+def test_each_wrong_choice_gets_its_own_feedback():
+    exercise = SPECS["06.answer_6_3"]
+    feedback = INSTRUCTOR_FILE.FEEDBACK[exercise.id]
+    assert set(feedback) == {"a", "b", "d"}
+    hints = {option: _outcome(exercise, option)[1].hint for option in feedback}
+    assert hints == feedback and len(set(hints.values())) == 3
+    assert _outcome(exercise, " (C) ")[0].status == "passed"  # the letter, however written
+    assert _outcome(exercise, "e")[1].why.startswith("answer with one of")
+
+
+def test_the_work_prediction_has_a_tolerance_and_names_the_typical_slips():
+    exercise = SPECS["06.answer_6_1"]
+    for right in (156_250, 150_000, 1.6e5, 163_000):
+        assert _outcome(exercise, right)[0].status == "passed", right
+    for slip, why in INSTRUCTOR_FILE.FEEDBACK[exercise.id].items():
+        assert _outcome(exercise, slip)[1].hint == why, slip
+    assert _outcome(exercise, 10**7)[1].hint.startswith("that is how many single-example")
+    assert _outcome(exercise, 140_000)[1].hint == exercise.hint  # no known slip: the hint
+    assert _outcome(exercise, "many")[1].why.startswith("return a number")
+
+
+_VERDICT = {"reseeded": "pass", "fixed": "pass", "fresh": "inconclusive", "full": "fail",
+            "other": "fail"}
+
+
+def _classmate(v):
+    from gradkit import datasets, mlp
+
+    X, Y = datasets.moons(300, noise=0.25, seed=1)
+    net = mlp.init_params([2, 8, 1], seed=0)
+    return net, spec.classmate_check(v, X, Y, net)
+
+
+@pytest.mark.parametrize("v", range(len(spec.CLASSMATE_VARIANTS)))
+def test_each_classmate_variant_is_solvable_by_the_lessons_rule(v):
+    # the rule of section 6: f must give one value per point, and be the cost of the
+    # examples the gradients are of; the checker must agree with it
+    kind = spec.CLASSMATE_VARIANTS[v][0]
+    net, (f, grads, code) = _classmate(v)
+    assert (f(net) == f(net)) == (kind != "fresh")
+    key = INSTRUCTOR_FILE.key_answer_6_4(v)
+    assert key == _VERDICT[kind]
+    report = gk.check_gradients(f, net, grads)
+    assert report.verdict == key
+    if key == "fail":
+        assert report.relative_error > 1e-2
+    if key == "pass":
+        assert report.relative_error < 1e-7
+    assert "def f(p):" in code and "grads = " in code
+
+
+def test_the_classmate_variants_differ_and_variant_0_is_the_solutions():
+    keys = [INSTRUCTOR_FILE.key_answer_6_4(v) for v in range(12)]
+    assert keys[0] == ANSWERS["06.answer_6_4"] == lessons.reference("06.answer_6_4")()
+    assert set(keys) == {"pass", "fail", "inconclusive"}
+    assert SPECS["06.answer_6_4"].question.variants == 12 == len(spec.CLASSMATE_VARIANTS)
+
+
+def _student_with(target, key="06.answer_6_4", n=12):
+    return next(f"s{k}" for k in range(10_000) if variant(f"s{k}", key, n) == target)
+
+
+@pytest.mark.parametrize("v", [1, 2, 3])
+def test_a_student_is_judged_on_their_own_variant(v):
+    exercise = SPECS["06.answer_6_4"]
+    student = _student_with(v)
+    key = INSTRUCTOR_FILE.key_answer_6_4(v)
+    result = check_exercise(exercise, lambda: key, student_id=student)
+    assert result.status == "passed"
+    for option in exercise.question.options:
+        if option == key:
+            continue
+        result = check_exercise(exercise, lambda option=option: option, student_id=student)
+        (o,) = result.outcomes
+        assert result.status == "failed" and o.expected == "(not shown)"
+        assert o.hint and key not in o.hint.replace(option, "")  # says what is overlooked
+    entry = lessons.INSTRUCTOR.question_entry(exercise, v)
+    assert len(entry["answer"]) == 1 and len(entry["feedback"]) == 2
+
+
+def test_the_default_answer_is_wrong_for_a_variant_whose_verdict_differs():
+    exercise = SPECS["06.answer_6_4"]
+    v = next(v for v in range(1, 12) if INSTRUCTOR_FILE.key_answer_6_4(v) != "pass")
+    assert check_exercise(exercise, lambda: "pass", student_id=_student_with(v)).status \
+        == "failed"
+
+
+def test_the_draft_shows_both_symptoms_and_its_mistakes_are_named():
+    from gradkit import datasets, mlp
+
+    X, Y = datasets.moons(300, noise=0.25, seed=1)
+    cell = _notebook_cell("sgd_step_draft")
+    out = []
+    ns = {"np": np, "mlp": mlp, "X": X, "Y": Y, "print": out.append}
+    exec(cell, ns)
+    assert mlp.cost(ns["after"], X, Y) > ns["cost_before"]  # it went uphill
+    assert ns["after"] is ns["before"]  # and moved `before` with it
+    assert "distance from before to after: 0.0" in out[1]
+    assert "in place" in _hints("06.sgd_step", ns["sgd_step_draft"])
+
+
+def test_the_gradient_formula_comes_after_exercise_6_1():
+    nb = (ROOT / "solutions" / "06_sgd.ipynb").read_text()
+    formula = "dz = (a - y)/m"
+    assert nb.index(formula) > nb.index('check(\\"06.logistic_cost_and_grad\\"')

@@ -4,16 +4,24 @@
   and its gradient ``(cost, dw, db)``.
 - ``06.minibatches`` — shuffled mini-batches of the columns (the last one may be
   smaller), from a seeded ``rng``.
-- ``06.sgd_step`` — one gradient-descent update per tensor, as a new dict.
+- ``06.sgd_step`` — one gradient-descent update per tensor, as a new dict, after
+  finding what is wrong with a draft that runs.
+- ``06.answer_6_1`` — a prediction: how many mini-batch updates of 64 do the work of
+  one batch-GD update on 10 million examples (a number).
+- ``06.answer_6_3`` — a prediction: how the error of a mini-batch gradient shrinks
+  with the batch size (a choice).
+- ``06.answer_6_4`` — the verdict of a classmate's gradient check of a mini-batch
+  method, whose set-up depends on the student's variant (a name); its data builder is
+  :func:`classmate_check`.
 
 The chord test of convexity, once exercise 6.4, is ``07.is_convex_on_segment``.
 """
 
 import numpy as np
 
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES"]
+__all__ = ["CLASSMATE_VARIANTS", "EXERCISES", "classmate_check"]
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9):
@@ -38,7 +46,7 @@ _LOGISTIC = Exercise(
     id="06.logistic_cost_and_grad",
     title="Logistic regression: cost and gradient",
     function="logistic_cost_and_grad",
-    points=3,
+    points=4,
     returns=("cost", "dw", "db"),
     tests=[
         Test("2 features, 5 examples", args=_logistic_data(5, 2), seed=1,
@@ -72,9 +80,10 @@ _LOGISTIC = Exercise(
         Mistake("the cost misses the (1 - y) log(1 - a) term of the cross-entropy.",
                 wrong="logistic_half_entropy", part=0),
     ],
-    hint="Follow section 1: the cost is the mean cross-entropy, written with np.logaddexp as "
+    hint="The cost is the mean cross-entropy of section 1, written with np.logaddexp as "
          "the exercise's text says so that it stays finite for large |z|; backpropagate through "
-         "the sigmoid to dz, then to dw and db, which have the shapes of w and b.",
+         "the sigmoid (whose derivative is a (1 - a)) to dz, then to dw and db, which have "
+         "the shapes of w and b.",
 )
 
 
@@ -159,7 +168,7 @@ _SGD_STEP = Exercise(
     id="06.sgd_step",
     title="One SGD update",
     function="sgd_step",
-    points=2,
+    points=3,
     tests=[
         Test("two-layer params, lr = 0.1, inputs left unchanged", args=_step_args,
              call=_step_call, post=_step_post, seed=4,
@@ -181,9 +190,104 @@ _SGD_STEP = Exercise(
                 "whatever lr is.",
                 wrong="step_without_lr"),
     ],
-    hint="Return a new dict with the same keys, each tensor moved by the gradient descent "
-         "step of section 3; leave params unchanged.",
+    hint="Return a new dict with the same keys, each tensor moved by one gradient-descent "
+         "step of size lr; leave params unchanged. The draft's two symptoms each point at "
+         "one of its lines.",
 )
 
 
-EXERCISES = [_LOGISTIC, _MINIBATCHES, _SGD_STEP]
+_WORK = question(
+    "06.answer_6_1", "answer_6_1", points=0.5, kind="number", digits=3, rtol=0.05,
+    title="Predict: GD against mini-batch on 10 million examples",
+    hint="Not this one: count the examples one GD update touches, and those one mini-batch "
+         "update touches.")
+
+_NOISE = question(
+    "06.answer_6_3", "answer_6_3", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="Predict: the noise of a mini-batch gradient",
+    hint="Not this one: think of the average of b independent errors, and of its size.")
+
+
+# --- 06.answer_6_4: a classmate's check, one set-up per variant ----------------------
+# Each set-up is code that a student reads before running it; the notebook prints it.
+
+_SETUPS = {
+    "reseeded": (
+        "def f(p):\n"
+        "    idx = np.random.default_rng({seed}).choice(m, size={b}, replace=False)\n"
+        "    return mlp.cost(p, X[:, idx], Y[:, idx])\n\n"
+        "idx = np.random.default_rng({seed}).choice(m, size={b}, replace=False)\n"
+        "grads = mlp.gradients(params, X[:, idx], Y[:, idx])\n"),
+    "fresh": (
+        "rng = np.random.default_rng({seed})\n\n"
+        "def f(p):\n"
+        "    idx = rng.choice(m, size={b}, replace=False)\n"
+        "    return mlp.cost(p, X[:, idx], Y[:, idx])\n\n"
+        "idx = rng.choice(m, size={b}, replace=False)\n"
+        "grads = mlp.gradients(params, X[:, idx], Y[:, idx])\n"),
+    "full": (
+        "def f(p):\n"
+        "    return mlp.cost(p, X, Y)\n\n"
+        "idx = np.random.default_rng({seed}).choice(m, size={b}, replace=False)\n"
+        "grads = mlp.gradients(params, X[:, idx], Y[:, idx])\n"),
+    "fixed": (
+        "idx = np.random.default_rng({seed}).choice(m, size={b}, replace=False)\n"
+        "Xb, Yb = X[:, idx], Y[:, idx]\n\n"
+        "def f(p):\n"
+        "    return mlp.cost(p, Xb, Yb)\n\n"
+        "grads = mlp.gradients(params, Xb, Yb)\n"),
+    "other": (
+        "def f(p):\n"
+        "    idx = np.random.default_rng({seed}).choice(m, size={b}, replace=False)\n"
+        "    return mlp.cost(p, X[:, idx], Y[:, idx])\n\n"
+        "idx = np.random.default_rng({other}).choice(m, size={b}, replace=False)\n"
+        "grads = mlp.gradients(params, X[:, idx], Y[:, idx])\n"),
+}
+
+#: (set-up, batch size, seed) of each variant; variant 0 is the one the solution shows
+CLASSMATE_VARIANTS = (
+    ("reseeded", 32, 5), ("fresh", 16, 1), ("full", 32, 2), ("fixed", 64, 3),
+    ("other", 32, 4), ("reseeded", 16, 6), ("fresh", 64, 7), ("full", 16, 8),
+    ("other", 64, 9), ("reseeded", 64, 10), ("fresh", 32, 11), ("fixed", 16, 12),
+)
+
+
+def classmate_check(variant, X, Y, params):
+    """The set-up of a classmate's gradient check of a mini-batch method, for ``variant``.
+
+    Parameters
+    ----------
+    variant : int
+        In ``range(len(CLASSMATE_VARIANTS))``.
+    X : ndarray of shape (n_x, m)
+    Y : ndarray of shape (1, m)
+    params : dict of ndarray
+        The network's parameters (``gk.mlp`` conventions).
+
+    Returns
+    -------
+    f : callable
+        ``f(params) -> float``, the cost the check differences.
+    grads : dict of ndarray
+        The gradients the check compares with, at ``params``.
+    code : str
+        The code that made ``f`` and ``grads``, as the notebook prints it.
+    """
+    from gradkit import mlp
+
+    kind, b, seed = CLASSMATE_VARIANTS[int(variant)]
+    code = _SETUPS[kind].format(seed=seed, b=b, other=seed + 100)
+    namespace = {"np": np, "mlp": mlp, "X": X, "Y": Y, "m": X.shape[1], "params": params}
+    exec(compile(code, f"<classmate's check, variant {variant}>", "exec"), namespace)  # noqa: S102
+    return namespace["f"], namespace["grads"], code
+
+
+_CLASSMATE = question(
+    "06.answer_6_4", "answer_6_4", points=1, kind="name",
+    options=("pass", "fail", "inconclusive"), variants=len(CLASSMATE_VARIANTS),
+    title="Predict: the verdict of a classmate's check",
+    hint="Not this one: reread which examples f uses on each call, and which ones the "
+         "gradients use.")
+
+
+EXERCISES = [_LOGISTIC, _WORK, _MINIBATCHES, _SGD_STEP, _NOISE, _CLASSMATE]
