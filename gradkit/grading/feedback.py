@@ -99,7 +99,10 @@ def judge(exercise, test, received, expected, wrong=None, returns=()):
 
 
 def run_test(exercise, test, fn):
-    """Run ``test`` on ``fn`` in this process and return a :class:`TestOutcome`."""
+    """Run ``test`` on ``fn`` in this process and return a :class:`TestOutcome` (for a
+    question, judged from the stored hashes of the current student's variant)."""
+    if exercise.question is not None:
+        return _question_outcome(exercise, fn)
     try:
         expected, wrong, returns = public_values(exercise, test)
     except Exception as exc:  # a broken spec must say so, not blame the student
@@ -272,10 +275,7 @@ def check_exercise(exercise, answer, student_id=""):
     except (TypeError, ValueError) as exc:  # a malformed STUDENT_ID: say how to write it
         return CheckResult(exercise.id, "error", (), f"cannot check: {exc}")
     with use_student(student_id):
-        if exercise.question is not None:
-            outcomes = (_question_outcome(exercise, answer),)
-        else:
-            outcomes = tuple(run_test(exercise, test, answer) for test in exercise.tests)
+        outcomes = tuple(run_test(exercise, test, answer) for test in exercise.tests)
     if any(o.status == "unanswered" for o in outcomes):
         return CheckResult(
             exercise.id, "unanswered", outcomes,

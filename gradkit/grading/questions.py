@@ -6,13 +6,16 @@ instructor file's ``key(variant)``); its feedback for wrong answers is the instr
 file's ``FEEDBACK[exercise_id]``: a dict ``{wrong answer: why}`` or a function
 ``(wrong answer, answer, variant) -> why or None``. ``gradkit build`` stores, for each
 variant, only hashes (:func:`answer_hash`) of the accepted answers and of the wrong
-answers with feedback, so the check data shows no answer; ``check()`` hashes the
-student's answer and looks it up. The grader does the same from the solutions.
+answers with feedback, each feedback sealed with its own wrong answer (:func:`seal`), so
+the check data shows neither the answer nor, by elimination, which options its feedback
+is about; ``check()`` hashes the student's answer and looks it up. The grader does the
+same from the solutions.
 
 A number is compared on its ``digits`` significant digits: every value that rounds to
 one within ``rtol`` of the answer is accepted.
 """
 
+import base64
 import hashlib
 import math
 
@@ -81,6 +84,30 @@ def accepted(question, answer):
     return found
 
 
+def _keystream(exercise_id, variant, text, n):
+    out, counter = b"", 0
+    while len(out) < n:
+        out += hashlib.sha256(
+            f"gradkit-feedback|{exercise_id}|{variant}|{text}|{counter}".encode()).digest()
+        counter += 1
+    return out[:n]
+
+
+def seal(exercise_id, variant, text, why):
+    """``why`` readable only with the answer ``text`` it explains (base64): the check data
+    must not show which options are wrong by what their feedback says."""
+    data = why.encode("utf-8")
+    key = _keystream(exercise_id, variant, text, len(data))
+    return base64.b64encode(bytes(a ^ b for a, b in zip(data, key))).decode("ascii")
+
+
+def unseal(exercise_id, variant, text, sealed):
+    """The feedback :func:`seal` sealed for the answer ``text``."""
+    data = base64.b64decode(sealed)
+    key = _keystream(exercise_id, variant, text, len(data))
+    return bytes(a ^ b for a, b in zip(data, key)).decode("utf-8", errors="replace")
+
+
 def answer_hash(exercise_id, variant, text):
     """The hash the check data stores for a canonical answer ``text``."""
     data = f"gradkit-answer|{exercise_id}|{variant}|{text}".encode()
@@ -107,7 +134,8 @@ def entry(exercise, answer, feedback, variant=0):
     for option, why in wrong.items():
         for text in accepted(q, option):
             if text not in right:
-                out.setdefault(answer_hash(exercise.id, variant, text), why)
+                out.setdefault(answer_hash(exercise.id, variant, text),
+                               seal(exercise.id, variant, text, why))
     return {"answer": sorted(answer_hash(exercise.id, variant, t) for t in right),
             "feedback": dict(sorted(out.items()))}
 
@@ -126,5 +154,7 @@ def judge_question(exercise, received, data, variant=0):
     if key in data.get("answer", ()):
         return TestOutcome(test.name, "pass", test.shows, "(not shown)", shown)
     why = data.get("feedback", {}).get(key)
+    if why is not None:
+        why = unseal(exercise.id, variant, text, why)
     return TestOutcome(test.name, "fail", test.shows, "(not shown)", shown,
                        "not the answer", why or exercise.hint)

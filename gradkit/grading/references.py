@@ -70,6 +70,18 @@ def load_answers(path):
     for cell, tree in trees:
         if is_answer_cell(cell):
             used |= _loaded_names(tree)
+    # and, transitively, what those assignments use (mystery = make_mystery(STUDENT_ID))
+    assigned = [({t.id for t in node.targets}, _loaded_names(node)) for cell, tree in trees
+                if not is_answer_cell(cell) for node in tree.body
+                if isinstance(node, ast.Assign)
+                and all(isinstance(t, ast.Name) for t in node.targets)]
+    grown = True
+    while grown:
+        grown = False
+        for targets, loads in assigned:
+            if targets <= used and not loads <= used:
+                used |= loads
+                grown = True
     ns = {"__name__": f"gradkit_reference_{Path(path).stem}"}
     name = Path(path).name
     for cell, tree in trees:
