@@ -5,16 +5,18 @@
 - ``04.output_delta`` — ``dJ/dZ_L`` for sigmoid + cross-entropy.
 - ``04.model_forward`` — the forward pass of an L-layer relu/sigmoid net (graded on ``A_L``).
 - ``04.model_gradients`` — backprop through any number of layers, keys of ``params``.
-- ``04.name_the_bug`` — the name of the bug hidden in ``mystery_gradients``, compared
-  through :func:`what_it_breaks` so that its feedback never shows the name.
+- ``04.name_the_bug`` — the name of the bug hidden in the student's ``mystery_gradients``:
+  a question with a variant per student, whose answer and feedback the check data holds
+  only as hashes (:mod:`gradkit.grading.questions`), so that no check shows the name.
 - ``04.fixed_gradients`` — the mystery backward pass with the faulty piece replaced; its
   last test runs ``check_gradients`` on the returned gradients, on the grader's side.
 
-The bug hunt: :func:`make_mystery` draws one bug from ``gradkit.bugs.BUGS``
-(among :data:`CANDIDATES`, the bugs that keep the shapes of the gradients)
-with ``numpy.random.default_rng(seed)``. The notebook's provided cell calls it
-with :data:`BUG_SEED`, and the grader runs that same provided cell; the
-solution's answer names the bug drawn for that seed.
+The bug hunt: :func:`make_mystery` plants one bug of ``gradkit.bugs.BUGS`` (among
+:data:`CANDIDATES`, the bugs that keep the shapes of the gradients) in every layer or in one
+layer, as the student's variant says (:data:`PLANS`, ``N_VARIANTS`` of them). The notebook's
+provided cell calls it with ``STUDENT_ID``; the grader runs that cell with the id it grades
+(:mod:`gradkit.grading.variants`), and the instructor file's ``key_name_the_bug(variant)``
+gives the answer of each variant.
 
 The references are the answer cells of the solution notebook, and the mistakes
 that need a near-copy of an answer are functions of ``solutions/instructor/lesson04.py``
@@ -24,12 +26,9 @@ that need a near-copy of an answer are functions of ``solutions/instructor/lesso
 import numpy as np
 
 from gradkit import bugs, check_gradients, mlp
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["BUG_SEED", "CANDIDATES", "EXERCISES", "make_mystery", "what_it_breaks"]
-
-BUG_SEED = 403
-"""The seed of the provided cell that hides the bug (the grader runs the same cell)."""
+__all__ = ["CANDIDATES", "EXERCISES", "N_VARIANTS", "PLANS", "hunt_net", "make_mystery"]
 
 CANDIDATES = (
     "da_prev_divided_by_m",
@@ -44,9 +43,10 @@ CANDIDATES = (
 """Bugs of ``gradkit.bugs.BUGS`` that show on a relu/sigmoid net with no L2 and no
 dropout and keep every gradient's shape (so the checker can diagnose them).
 
-``da_prev_divided_by_m`` is there to be told apart from the planted bug: it fails the same
-tensors (a wrong ``dA_prev`` at layer 3 is first used by layer 2, like ``relu_backward``), so
-only the pattern across the failing layers (constant ratios ``1/m``, ``1/m**2``) separates it."""
+``da_prev_divided_by_m`` is there to be told apart from ``relu_derivative_from_activation``:
+both can fail the same tensors (a wrong ``dA_prev`` at layer 3 is first used by layer 2, like
+``relu_backward``), so only the pattern across the failing layers (constant ratios ``1/m``,
+``1/m**2``) separates them."""
 
 # which replaceable piece of the backward pass each candidate lives in
 _PIECE = {
@@ -60,40 +60,94 @@ _PIECE = {
     "sign_flip": "output_delta",
 }
 
+# Where a bug sits: in every layer ("all") or in one layer of the 3-layer net. A piece used
+# once (output_delta) has no choice; a dA_prev of layer 1 is never used, and relu_backward
+# runs in the hidden layers 1 and 2 only.
+_WHERE = {
+    "linear_backward": ("all", 1, 2, 3),
+    "relu_backward": ("all", 1, 2),
+    "output_delta": ("all",),
+}
 
-def _hidden_bug_name(seed):
-    """The name of the bug :func:`make_mystery` hides for ``seed``."""
-    rng = np.random.default_rng(seed)
-    return CANDIDATES[int(rng.integers(len(CANDIDATES)))]
+PLANS = tuple([("relu_derivative_from_activation", "all")] + [
+    (name, where) for name in CANDIDATES for where in _WHERE[_PIECE[name]]
+    if (name, where) != ("relu_derivative_from_activation", "all")
+    and (name, where) != ("da_prev_divided_by_m", 1)])
+"""The hunt's variants: ``(bug, layer)`` with ``layer`` ``"all"`` or the one layer (1-3) of
+the lesson's 3-layer net whose piece is faulty. Variant 0 (``STUDENT_ID = ""``) is the one
+the lesson's text works through."""
+
+N_VARIANTS = len(PLANS)
 
 
-def make_mystery(seed):
+def _variant(student):
+    from gradkit.grading.variants import variant
+
+    if isinstance(student, str):
+        return variant(student, "04.name_the_bug", N_VARIANTS)
+    index = int(student)
+    if not 0 <= index < N_VARIANTS:
+        raise ValueError(f"the bug hunt has variants 0 to {N_VARIANTS - 1}, not {index}")
+    return index
+
+
+def make_mystery(student=""):
     """A backward pass of :func:`gradkit.mlp.gradients` with one hidden bug.
+
+    Parameters
+    ----------
+    student : str or int
+        Your ``STUDENT_ID`` (``""``: the variant the lesson's text shows), or a variant
+        number ``0 .. N_VARIANTS - 1``.
 
     Returns
     -------
     mystery_gradients : callable
         ``mystery_gradients(params, X, Y, *, relu_backward=None,
         linear_backward=None, output_delta=None) -> grads``. Each keyword
-        replaces one piece of the backward pass by your own function, with
-        the signatures of Exercises 4.1-4.3: ``relu_backward(dA, Z)``,
+        replaces one piece of the backward pass, in every layer, by your own function,
+        with the signatures of Exercises 4.1-4.3: ``relu_backward(dA, Z)``,
         ``linear_backward(dZ, A_prev, W)``, ``output_delta(AL, Y)``.
     """
-    bug = bugs.BUGS[_hidden_bug_name(seed)]
+    name, where = PLANS[_variant(student)]
+    bug = bugs.BUGS[name]
+    piece = _PIECE[name]
+    faulty = bug.ops.get("hidden_backward", {}).get("relu") or next(
+        v for v in bug.ops.values() if callable(v))
 
     def mystery_gradients(params, X, Y, *, relu_backward=None, linear_backward=None,
                           output_delta=None):
         L = mlp._validate(params, X, Y, "relu", "sigmoid", 0.0, 1.0)
-        ops = dict(mlp._OPS, **bug.ops)
-        ops["hidden_backward"] = dict(mlp._OPS["hidden_backward"],
-                                      **bug.ops.get("hidden_backward", {}))
-        if relu_backward is not None:
-            ops["hidden_backward"]["relu"] = lambda dA, cache: relu_backward(dA, cache[0])
-        if linear_backward is not None:
-            ops["linear_backward"] = lambda dZ, cache: tuple(
-                linear_backward(dZ, cache[0], cache[1]))
-        if output_delta is not None:
-            ops["output_delta"] = lambda output, dZ, AL, Y: output_delta(AL, Y)
+        visiting = {"l": L + 1}  # the layer being visited: L, ..., 1
+
+        def here():
+            return where == "all" or where == visiting["l"]
+
+        def linear(dZ, cache):
+            visiting["l"] -= 1  # linear_backward of layer l runs first in layer l
+            if linear_backward is not None:
+                return tuple(linear_backward(dZ, cache[0], cache[1]))
+            if piece == "linear_backward" and here():
+                return faulty(dZ, cache)
+            return mlp._OPS["linear_backward"](dZ, cache)
+
+        def relu(dA, cache):  # layer l's activation, after layer l + 1's linear_backward
+            l = visiting["l"] - 1
+            if relu_backward is not None:
+                return relu_backward(dA, cache[0])
+            if piece == "relu_backward" and (where == "all" or where == l):
+                return faulty(dA, cache)
+            return mlp._OPS["hidden_backward"]["relu"](dA, cache)
+
+        def delta(output, dZ, AL, Y):
+            if output_delta is not None:
+                return output_delta(AL, Y)
+            if piece == "output_delta":
+                return faulty(output, dZ, AL, Y)
+            return mlp._OPS["output_delta"](output, dZ, AL, Y)
+
+        ops = dict(mlp._OPS, linear_backward=linear, output_delta=delta,
+                   hidden_backward=dict(mlp._OPS["hidden_backward"], relu=relu))
         return mlp._run(params, np.asarray(X), np.asarray(Y), L, "relu", "sigmoid", 0.0, 1.0,
                         None, ops=ops)[1]
 
@@ -153,7 +207,7 @@ _RELU = Exercise(
     id="04.relu_backward",
     title="ReLU backward",
     function="relu_backward",
-    points=2,
+    points=1.5,
     returns=("dZ",),
     tests=[
         Test("dA and Z of shape (3, 4), mixed signs",
@@ -239,9 +293,9 @@ def _delta_args(rng):
 
 _DELTA = Exercise(
     id="04.output_delta",
-    title="The output delta",
+    title="The output delta, derived",
     function="output_delta",
-    points=2,
+    points=3,
     returns=("dZ_L",),
     tests=[
         Test("m = 6 random probabilities and labels", args=_delta_args,
@@ -259,8 +313,8 @@ _DELTA = Exercise(
                 "no place in dZ_L.",
                 lambda a, got, e: _close(got, np.asarray(e) * a[0] * (1 - a[0]))),
     ],
-    hint="The exercise text gives dZ_L for a sigmoid output with the mean cross-entropy "
-         "cost; m is the number of columns.",
+    hint="Differentiate one example's loss with respect to a, multiply by sigmoid'(z) written "
+         "in terms of a, and take the mean over the m columns into account.",
 )
 
 
@@ -327,55 +381,33 @@ _MODEL = Exercise(
 )
 
 
-# how each candidate's wrong tensors relate to the right ones, on the lesson's net (pinned by
-# the tests; short, so that the check's feedback shows it whole)
-_PATTERN = {
-    "da_prev_divided_by_m": "× 1/m in layer 2, × 1/m² in layer 1",
-    "db_averaged_twice": "each × 1/m",
-    "db_not_computed": "all zeros",
-    "dw_doubled": "each × 2",
-    "missing_one_over_m": "each × m",
-    "relu_derivative_from_activation": "a ratio that varies entry to entry",
-    "sigmoid_derivative_twice": "each × about A(1 - A), near 0.25",
-    "sign_flip": "each × -1",
-}
+def hunt_net():
+    """The net and data of the lesson's bug hunt: ``(params, X, Y)``, a [2, 5, 4, 1] net with
+    non-zero biases on 12 points of ``gradkit.datasets.moons`` (as the notebook builds them)."""
+    from gradkit import datasets
+
+    rng = np.random.default_rng(4)
+    X, Y = datasets.moons(12, seed=0)
+    params = mlp.init_params([2, 5, 4, 1], seed=0)
+    for l in (1, 2, 3):
+        params[f"b{l}"] = 0.1 * rng.standard_normal(params[f"b{l}"].shape)
+    return params, X, Y
 
 
-def what_it_breaks(name):
-    """What the bug ``name`` does to the lesson's 3-layer net, in words, without its name.
-
-    ``04.name_the_bug`` compares this, not the name, so that its feedback never shows the
-    answer: the expected value says only what the per-tensor report already shows.
-    """
-    if not isinstance(name, str) or name not in CANDIDATES:
-        return f"{name!r} is not one of CANDIDATES"
-    return f"{' '.join(bugs.BUGS[name].corrupts)} wrong: {_PATTERN[name]}"
-
-
-def _bug_mistake(name):
-    return Mistake(
-        f"that is what '{name}' would do to this 3-layer net; compare it with the tensors the "
-        "per-tensor report fails, and with the ratios analytic/numeric of Step 2.",
-        lambda a, got, name=name: got == what_it_breaks(name))
+_NAME = question(
+    "04.name_the_bug", "name_the_bug", points=3, kind="name", options=CANDIDATES,
+    variants=N_VARIANTS, title="Name the bug",
+    shows="name_the_bug(): the bug hidden in your mystery_gradients, one of CANDIDATES",
+    hint="Find the deepest failing layer: the bug is in a piece it uses that no passing "
+         "layer has shown right, and the dA_prev the layer above it hands down is one of "
+         "them. Then compare entry by entry: is the analytic value a constant multiple of "
+         "the numeric one?")
 
 
-_NAME = Exercise(
-    id="04.name_the_bug",
-    title="Name the bug",
-    function="name_the_bug",
-    points=3,
-    tests=[Test("the bug hidden in mystery_gradients", args=(),
-                post=lambda args, name: what_it_breaks(name),
-                shows="name_the_bug(), one of CANDIDATES, compared by what it breaks")],
-    mistakes=[
-        Mistake("return one of the names in CANDIDATES, as a string, spelled exactly.",
-                lambda a, got: isinstance(got, str) and got.endswith("not one of CANDIDATES")),
-        *[_bug_mistake(name) for name in CANDIDATES],
-    ],
-    hint="Find the deepest failing layer: the bug is in a piece it uses that no passing layer "
-         "has shown right, and the dA_prev the layer above it hands down is one of them. Then "
-         "compare entry by entry: is the analytic value a constant multiple of the numeric one?",
-)
+def _current_mystery():
+    from gradkit.grading.variants import variant_of
+
+    return make_mystery(variant_of("04.name_the_bug", N_VARIANTS))
 
 
 _FIX_TESTS = [
@@ -403,11 +435,23 @@ _FIX = Exercise(
                 "text lists for it.",
                 lambda a, got: isinstance(got, dict) and len(a) == 3
                 and _close_all(list(got.values()),
-                               list(_as_dict(make_mystery(BUG_SEED)(*a)).values()))),
+                               list(_as_dict(_current_mystery()(*a)).values()))),
         *_GRAD_MISTAKES,
     ],
     hint="Call mystery_gradients with the piece you found replaced by your own function from "
          "Exercises 4.1-4.3; only the faulty piece needs replacing.",
 )
 
-EXERCISES = [_RELU, _LINEAR, _DELTA, _FORWARD, _MODEL, _NAME, _FIX]
+_PREDICT = question(
+    "04.predict_calls", "predict_calls", points=0.5, kind="number", digits=0,
+    title="The cost of the classic loop",
+    hint="Count every entry of every W and b (the shapes of Section 1), then ask how many "
+         "values of the cost one central difference takes.")
+
+_TWO_ERRORS = question(
+    "04.read_two_errors", "read_two_errors", points=1, kind="choice",
+    options=("a", "b", "c", "d"), title="Two sizes of a correct check",
+    hint="Recall lesson 02's V curve: what sets the error of a central difference at a "
+         "given step, for a correct gradient?")
+
+EXERCISES = [_RELU, _LINEAR, _DELTA, _FORWARD, _MODEL, _PREDICT, _NAME, _FIX, _TWO_ERRORS]
