@@ -20,12 +20,14 @@ import gradkit as gk
 from gradkit import conv, layers
 from gradkit.grading import lesson08 as spec
 from gradkit.grading import plain
-from gradkit.grading.feedback import expected_value, run_test
+from gradkit.grading.feedback import check_exercise, expected_value, run_test
 from gradkit.grading.lesson08 import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "08_checking_layers.ipynb"
 SPECS = {e.id: e for e in EXERCISES}
+BACKWARDS = [e for e in EXERCISES if e.question is None]  # the four backward passes
+QUESTIONS = [e for e in EXERCISES if e.question is not None]
 
 
 def _outcomes(exercise_id, answer):
@@ -37,7 +39,7 @@ def _hints(exercise_id, wrong):
     return set(lessons.failed_hints(SPECS[exercise_id], wrong))
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests(exercise):
     for test in exercise.tests:
         assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
@@ -45,12 +47,12 @@ def test_reference_passes_its_own_tests(exercise):
 
 
 def test_expected_values_are_plain():
-    for exercise in EXERCISES:
+    for exercise in BACKWARDS:
         for test in exercise.tests:
             expected_value(exercise, test)
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_no_mistake_fires_on_the_reference(exercise):
     for test in exercise.tests:
         got = expected_value(exercise, test)
@@ -61,7 +63,7 @@ def test_no_mistake_fires_on_the_reference(exercise):
 
 
 def test_every_wrong_mistake_has_a_value_on_some_public_test():
-    for exercise in EXERCISES:
+    for exercise in BACKWARDS:
         named = {m.wrong for m in exercise.mistakes if m.wrong}
         found = set().union(*(lessons.INSTRUCTOR.wrong_values(exercise, t)
                               for t in exercise.tests))
@@ -78,7 +80,7 @@ def _solution_lines(function):
     return sorted({line for line in lines if len(line) >= 25 and not line.startswith("#")})
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
     source = Path(spec.__file__).read_text(encoding="utf-8")
     lines = _solution_lines(exercise.function)
@@ -355,7 +357,7 @@ def _notebook_answer(name):
     return ns[name]
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     answer = _notebook_answer(exercise.function)
     lessons.assert_answer_is_reference(exercise, answer)
@@ -370,7 +372,7 @@ _LIBRARY = {
 }
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_the_reference_is_the_librarys_backward(exercise):
     lessons.assert_answer_is_reference(exercise, _LIBRARY[exercise.id])
 
@@ -552,6 +554,162 @@ def test_an_rnn_step_with_dwh_transposed_is_diagnosed_on_wh_only(rng):
     assert all("ignores dout" in f.message for f in ignores.findings)
 
 
+# --- the auto-checked questions -------------------------------------------------------------
+
+INSTRUCTOR_FILE = lessons.INSTRUCTOR.module("08")
+
+
+def _rnn_inputs(rng):
+    return (rng.standard_normal((3, 4)), rng.standard_normal((3, 5)),
+            0.5 * rng.standard_normal((4, 5)), 0.5 * rng.standard_normal((5, 5)),
+            rng.standard_normal(5))
+
+
+def _question_answer(exercise, variant=0):
+    """The solution's answer function of ``exercise``; 08.answer_8_5's answer cell runs with
+    the notebook's names, its mystery backward that of ``variant``."""
+    if exercise.id != "08.answer_8_5":
+        return lessons.reference(exercise)
+    x_t, h_prev, Wx, Wh, b_rnn = _rnn_inputs(np.random.default_rng(0))
+    ns = {"gk": gk, "rnn_step_forward": layers.rnn_step_forward, "x_t": x_t, "h_prev": h_prev,
+          "Wx": Wx, "Wh": Wh, "b_rnn": b_rnn, "mystery_backward": spec.mystery_rnn_backward(variant)}
+    exec(lessons.code_cell(SOLUTION, "answer_8_5"), ns)
+    return ns["answer_8_5"]
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def _texts(result):
+    return [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
+
+
+def _shows(result, answer):
+    """Does any outcome of ``result`` show ``answer`` (quoted, or as its number)?"""
+    if isinstance(answer, str):
+        needles = [repr(answer), f'"{answer}"', f"`{answer}`"]
+    else:
+        needles = [f"{answer:.1f}", f"{answer:.2f}", f"{answer:.3f}"]
+    return any(n in text for text in _texts(result) for n in needles)
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
+    result = check_exercise(exercise, _question_answer(exercise))
+    assert result.status == "passed", repr(result)
+    assert all(o.expected == "(not shown)" for o in result.outcomes)
+    assert check_exercise(exercise, _stub).status == "unanswered"
+
+
+def test_the_questions_are_worth_half_a_point_to_one_and_the_derivation_more():
+    points = {e.id: e.points for e in EXERCISES}
+    assert points["08.answer_8_1"] == points["08.answer_8_3"] == 0.5  # predictions
+    assert points["08.answer_8_4"] == points["08.answer_8_5"] == 1
+    assert points["08.softmax_cross_entropy_backward"] == 3  # derived, no formula given
+
+
+@pytest.mark.parametrize("exercise_id", ["08.answer_8_1", "08.answer_8_4"])
+def test_each_wrong_choice_gets_its_own_feedback_and_never_the_answer(exercise_id):
+    exercise = SPECS[exercise_id]
+    answer = lessons.reference(exercise)()
+    feedback = INSTRUCTOR_FILE.FEEDBACK[exercise_id]
+    wrong = [o for o in exercise.question.options if o != answer]
+    assert sorted(feedback) == wrong
+    assert len({feedback[o] for o in wrong}) == len(wrong)  # each its own
+    for option in wrong:
+        result = check_exercise(exercise, lambda option=option: option)
+        assert result.status == "failed"
+        (outcome,) = result.outcomes
+        assert outcome.expected == "(not shown)" and outcome.hint == feedback[option]
+        assert not _shows(result, answer), option
+
+
+def test_the_ones_prediction_is_what_the_table_shows(rng):
+    """08.answer_8_1's answer, one of the three bugs failing, is the table of section 3."""
+    x, gamma, beta = _bn_batch(rng)
+    failed = [label for label, backward in _bn_candidates().items()
+              if gk.check_layer(layers.batchnorm_forward, backward, x, gamma, beta,
+                                dout=np.ones_like(x)).verdict == "fail"]
+    assert failed == ["no mean term"]
+    assert lessons.reference(SPECS["08.answer_8_1"])() == "c"  # "c": the mean term's alone
+
+
+def test_the_sampling_prediction_accepts_the_measured_rate_and_names_each_known_mistake():
+    exercise = SPECS["08.answer_8_3"]
+    predicted = lessons.reference(exercise)()
+    assert predicted == pytest.approx(100 * 10 / 1152, rel=0.01)
+    for measured in (1.1, 0.8, 1.3):  # the notebook's 1.1 %, and a seed's worth either way
+        assert check_exercise(exercise, lambda m=measured: m).status == "passed"
+    feedback = INSTRUCTOR_FILE.FEEDBACK["08.answer_8_3"]
+    for value, why in feedback.items():
+        for near in (value, value * 1.2):  # within the question's rtol of a listed value
+            result = check_exercise(exercise, lambda v=near: v)
+            assert result.status == "failed" and result.outcomes[0].hint == why, near
+            assert not _shows(result, predicted)
+    other = check_exercise(exercise, lambda: 3)  # near no listed value
+    assert other.status == "failed" and other.outcomes[0].hint == exercise.hint
+
+
+def test_the_mystery_key_is_the_one_gradient_that_differs_for_every_variant(rng):
+    """The key of each variant, found by the lesson's check, is the gradient that differs
+    from the library's backward, computed here without a check."""
+    key = INSTRUCTOR_FILE.key_answer_8_5
+    args = _rnn_inputs(rng)
+    out, cache = layers.rnn_step_forward(*args)
+    dh = rng.standard_normal(out.shape)
+    right = layers.rnn_step_backward(dh, cache)
+    answers = []
+    for v in range(12):
+        got = spec.mystery_rnn_backward(v)(dh, cache)
+        differ = [name for name, a, b in zip(spec.RNN_INPUTS, got, right) if not np.allclose(a, b)]
+        assert differ == [key(v)], v
+        report = gk.check_layer(layers.rnn_step_forward, spec.mystery_rnn_backward(v), *args)
+        assert report.failing == [key(v)], v  # solvable by the lesson's method, on any data
+        answers.append(key(v))
+    assert answers[0] == _question_answer(SPECS["08.answer_8_5"])() == "x"
+    assert len(set(answers)) == 5  # every input is somebody's answer
+
+
+def test_a_student_is_checked_against_their_own_variant():
+    from gradkit.grading.variants import variant
+
+    exercise = SPECS["08.answer_8_5"]
+    key = INSTRUCTOR_FILE.key_answer_8_5
+    student = next(f"s{k}" for k in range(100)
+                   if key(variant(f"s{k}", "08.answer_8_5", 12)) != key(0))
+    mine = key(variant(student, "08.answer_8_5", 12))
+    assert check_exercise(exercise, lambda: mine, student_id=student).status == "passed"
+    assert check_exercise(exercise, _question_answer(exercise, variant(student, "08.answer_8_5",
+                                                                       12)),
+                          student_id=student).status == "passed"
+    default = check_exercise(exercise, lambda: key(0), student_id=student)
+    assert default.status == "failed"  # the default variant's answer is not theirs
+    assert not _shows(default, mine)
+    for name in spec.RNN_INPUTS:
+        if name != mine:
+            result = check_exercise(exercise, lambda n=name: n, student_id=student)
+            assert result.status == "failed" and name in result.outcomes[0].hint
+            assert not _shows(result, mine)
+
+
+def test_the_check_data_of_each_question_is_the_instructors_entry():
+    from gradkit.grading import checkdata
+
+    for exercise in QUESTIONS:
+        for v in range(max(1, exercise.question.variants)):
+            entry = lessons.INSTRUCTOR.question_entry(exercise, v)
+            assert entry["answer"] and entry["feedback"], (exercise.id, v)
+            assert checkdata.question_data(exercise, v) == entry, (exercise.id, v)
+
+
+def test_the_installed_spec_holds_no_answer_of_a_question():
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    assert "key_answer" not in source and "FEEDBACK" not in source
+    for exercise in QUESTIONS:
+        assert not hasattr(spec, exercise.function)
+
+
 # --- graded by gradkit grade --------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -579,13 +737,13 @@ def graded(tmp_path_factory):
 def test_grader_gives_the_solution_full_marks(graded):
     sub = graded["correct"]
     assert sub.error is None and not sub.cell_errors, sub.cell_errors
-    assert sub.score == sub.max_score == 10
+    assert sub.score == sub.max_score == 14
 
 
 def test_grader_takes_off_the_tie_tests_of_an_every_tie_max_pool(graded):
     sub = graded["every_tie"]
     scores = sub.exercise_scores()
-    assert scores["08.softmax_cross_entropy_backward"] == 2 and scores["08.conv2d_backward"] == 3
+    assert scores["08.softmax_cross_entropy_backward"] == 3 and scores["08.conv2d_backward"] == 3
     assert scores["08.max_pool_backward"] == pytest.approx(2 / 3)  # the float image passes
     outputs = [t.output for t in sub.tests
                if t.exercise == "08.max_pool_backward" and "integer image" in t.name]

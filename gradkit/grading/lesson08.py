@@ -14,6 +14,15 @@ library's own backward.
 - ``08.max_pool_backward`` — ``dx`` from the cache ``(x, argmax, pool, stride)`` of
   :func:`gradkit.conv.max_pool_forward`.
 
+And four auto-checked questions (a letter, a number or a name): two predictions made
+before the cell that measures them (``08.answer_8_1``, what a ``dout`` of ones lets through;
+``08.answer_8_3``, how often a sampled check finds a one-entry bug), ``08.answer_8_4`` (on
+which inputs to check a layer with a max) and ``08.answer_8_5``, a finding of one's own: a
+recurrent step's backward with one wrong gradient, drawn by :func:`mystery_rnn_backward`
+from the student's variant. Their answers and the feedback for each wrong one live in
+``solutions/`` (the answer cells and ``solutions/instructor/lesson08.py``); the check data
+holds only their hashes.
+
 The tests build each cache by calling the library's forward pass on seeded
 inputs (integer images, for max-pool ties), so a test stores how to call the
 function, never an expected value.
@@ -29,9 +38,12 @@ times too large).
 import numpy as np
 
 from gradkit import conv, layers
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "RNN_INPUTS", "mystery_rnn_backward"]
+
+RNN_INPUTS = ("x", "h_prev", "Wx", "Wh", "b")
+"""The inputs of :func:`gradkit.layers.rnn_step_forward`, in the order of its backward."""
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9):
@@ -82,7 +94,7 @@ _SOFTMAX = Exercise(
     id="08.softmax_cross_entropy_backward",
     title="Softmax cross-entropy backward",
     function="softmax_cross_entropy_backward",
-    points=2,
+    points=3,
     returns=("dscores",),
     tests=[
         Test("N = 4 examples, C = 3 classes, dloss = 1", args=_softmax_args(4, 3, 1.0),
@@ -113,16 +125,17 @@ _SOFTMAX = Exercise(
                 "pass receives.",
                 lambda a, got, e: a[0] != 1 and _close(got, np.asarray(e) / a[0])),
         Mistake("your dscores leaves out the term of the true class: probs / N alone is the "
-                "gradient of log-sum-exp, not of the cross-entropy (see the delta in the "
-                "formula of section 2).",
+                "gradient of log-sum-exp, not of the cross-entropy: differentiate the "
+                "-scores[n, y[n]] term of each row's loss too.",
                 wrong="softmax_no_subtract"),
         Mistake("you subtracted 1 at the wrong entries: indexing with [:, y] takes whole "
                 "columns (every row, at every label that occurs), and [y] whole rows, while "
                 "each row changes at one entry only; look up how numpy indexes with two "
                 "integer arrays.", _subtracted_elsewhere),
     ],
-    hint="Follow the formula of section 2, scaled by the upstream gradient dloss; work on a "
-         "copy of probs, so that the cache stays as it was.",
+    hint="Differentiate each row's loss of section 2, both of its terms, then the mean over "
+         "the rows, and scale by the upstream gradient dloss; work on a copy of probs, so that "
+         "the cache stays as it was.",
 )
 
 
@@ -350,4 +363,42 @@ _POOL = Exercise(
          "shape of x.",
 )
 
-EXERCISES = [_SOFTMAX, _BATCHNORM, _CONV, _POOL]
+# ---- the questions ------------------------------------------------------------------------
+
+def mystery_rnn_backward(variant):
+    """A backward pass of :func:`gradkit.layers.rnn_step_forward` with one wrong gradient.
+
+    ``variant`` (0 .. 11, from the student id) picks which of the five gradients is wrong
+    and how; the others are :func:`gradkit.layers.rnn_step_backward`'s. The cache
+    convention is the library's: ``backward(dh, cache) -> (dx, dh_prev, dWx, dWh, db)``.
+    """
+    rng = np.random.default_rng([8, 6, int(variant)])
+    which = int(rng.integers(len(RNN_INPUTS)))
+    factor = float(rng.choice([-1.0, 2.0, 0.5, 0.0]))
+
+    def backward(dh, cache):
+        grads = list(layers.rnn_step_backward(dh, cache))
+        grads[which] = factor * grads[which]
+        return tuple(grads)
+
+    return backward
+
+
+_Q81 = question("08.answer_8_1", "answer_8_1", points=0.5, kind="choice",
+                options=("a", "b", "c", "d"), title="What a dout of ones lets through",
+                hint="Work out each term of dx with g = gamma in every row, and compare it "
+                     "with the numerical gradient of sum(out) the cell above measured.")
+_Q83 = question("08.answer_8_3", "answer_8_3", points=0.5, kind="number", digits=1,
+                rtol=0.5, title="How often 10 sampled entries find one wrong entry",
+                hint="A sample finds the bug only when it draws the bad entry: what is the "
+                     "chance that one of 10 draws among P entries is it?")
+_Q84 = question("08.answer_8_4", "answer_8_4", points=1, kind="choice",
+                options=("a", "b", "c", "d"), title="Inputs for a layer with a max",
+                hint="Compare the float image's rows of section 7 with the integer image's, "
+                     "for the loop and for gradkit.")
+_Q85 = question("08.answer_8_5", "answer_8_5", points=1, kind="name", options=RNN_INPUTS,
+                variants=12, title="Whose gradient is wrong",
+                hint="Check mystery_backward with gk.check_layer, as section 8 checks the "
+                     "transposed one, and read which inputs fail.")
+
+EXERCISES = [_SOFTMAX, _Q81, _BATCHNORM, _CONV, _Q83, _POOL, _Q84, _Q85]

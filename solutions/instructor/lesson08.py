@@ -243,3 +243,64 @@ def pool_row_column_swapped(dout, cache):
 
 def pool_assigned(dout, cache):
     return _pool_back(dout, cache, "assigned")
+
+
+# ---- the questions: feedback for each wrong answer, and the key of 08.answer_8_5 ------------
+
+def _not_failing(option, answer, variant):
+    """08.answer_8_5: an input whose gradient the check passed."""
+    if option == answer:
+        return None
+    return (f"the check passes {option}: its gradient agrees with the numerical one. "
+            "Which inputs does the report list as failing?")
+
+
+FEEDBACK = {
+    "08.answer_8_1": {
+        "a": "a zero dx agrees with the numerical gradient of sum(out), which the cell above "
+             "measured at round-off: with dout = ones, a backward that returns zeros cannot "
+             "fail.",
+        "b": "the zero backward returns exactly what the numerical gradient of sum(out) is "
+             "(round-off, the cell above), so it cannot fail; work out what the other two "
+             "return with g = gamma in every row.",
+        "d": "a backward whose dx is not zero for dout = ones disagrees with the numerical "
+             "gradient, which is zero: with g = gamma in every row, does every term of dx "
+             "still cancel when one of them is missing?",
+    },
+    "08.answer_8_3": {
+        10: "10 draws among P = 1152 entries is not 10 %: a sample finds the bug only when it "
+            "draws the one bad entry.",
+        50: "half of the seeds would need about P / 2 draws, not 10: count the chance that "
+            "one of 10 draws is the bad entry.",
+        100: "every sample finds a bug that is in every entry (a dw twice too large); this "
+             "one is in one entry of P = 1152.",
+        0.1: "one draw finds it with chance 1/P, about 0.1 %; 10 draws have 10 chances.",
+    },
+    "08.answer_8_4": {
+        "a": "the integer image showed a wrong backward (every tie) that the float image "
+             "passed: random floats never tie, and real images are integers.",
+        "c": "a loop of central differences flagged the correct argmax backward on the "
+             "integer image (relative error 3.6e-01): it averages the two one-sided slopes "
+             "at each tie.",
+        "d": "gradkit checked the max-pool on both images: it passed argmax and split with "
+             "kink findings and failed the two wrong ones.",
+    },
+    "08.answer_8_5": _not_failing,
+}
+
+
+def key_answer_8_5(variant):
+    """The input whose gradient ``mystery_rnn_backward(variant)`` gets wrong, found as the
+    lesson finds it: ``gk.check_layer`` on a recurrent step, the one failing input."""
+    import gradkit as gk
+    from gradkit.grading.lesson08 import mystery_rnn_backward
+
+    rng = np.random.default_rng(804)
+    args = (rng.standard_normal((3, 4)), rng.standard_normal((3, 5)),
+            0.5 * rng.standard_normal((4, 5)), 0.5 * rng.standard_normal((5, 5)),
+            rng.standard_normal(5))
+    report = gk.check_layer(layers.rnn_step_forward, mystery_rnn_backward(variant), *args)
+    if len(report.failing) != 1:
+        raise ValueError(f"variant {variant} of 08.answer_8_5 fails {report.failing}, not one "
+                         "input")
+    return report.failing[0]
