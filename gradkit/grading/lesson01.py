@@ -1,17 +1,58 @@
 """Exercise specs of lesson 01, the derivative (``solutions/01_derivative.ipynb``).
 
-- ``01.difference_quotient`` — the difference quotient of any ``f``, elementwise.
+- ``01.answer_1_1`` — a prediction: the quotient's error for x**3 at x = 2, h = 1e-3.
+- ``01.answer_1_2`` — a prediction: which of six steps gives the smallest error.
+- ``01.difference_quotient`` — a classmate's difference quotient, its two bugs found and
+  fixed: any ``f``, a negative ``h``, elementwise.
 - ``01.secant_line`` — slope and intercept of the secant through
   ``(x0, f(x0))`` and ``(x0 + h, f(x0 + h))``.
+- ``01.answer_1_3`` — why a smaller step is not always better (a choice).
+- ``01.answer_1_4`` — a change of the cost predicted from its derivative, on the data of
+  the student's variant (:func:`slope_data`).
 - ``01.backprop_by_hand`` — the reverse-mode (backward) pass of
   ``g(x, y, z) = (x*y + z) * sin(x)``, one local derivative per node.
+- ``01.answer_1_5`` — a prediction: how many evaluations difference quotients need.
+
+The questions' answers are the solution's answer cells (for ``01.answer_1_4``, the
+instructor file's key of each variant); only hashes of them ship, in the check data.
 """
 
 import numpy as np
 
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "SLOPES", "slope_data"]
+
+SLOPES = (3.0, 2.0, 4.0, 2.5, 5.0, 3.5, 6.0, 4.5, 2.2, 5.5, 3.2, 2.8)
+"""The true slope of the one-weight data of each variant (variant 0: 3, the text's)."""
+
+
+def slope_data(variant, m=50):
+    """The noisy points ``y ≈ a·x`` of section 3 for a variant: ``(X, Y, a)``.
+
+    Variant 0 is the data the text quotes (seed 0, true slope 3); the others have their
+    own seed and the true slope ``SLOPES[variant]``.
+
+    Parameters
+    ----------
+    variant : int
+        In ``range(len(SLOPES))``.
+    m : int
+        The number of points.
+
+    Returns
+    -------
+    X, Y : ndarray of shape (m,)
+    a : float
+        The true slope.
+    """
+    if not 0 <= int(variant) < len(SLOPES):
+        raise ValueError(f"variant={variant}: choose one of 0 .. {len(SLOPES) - 1}")
+    rng = np.random.default_rng(0 if variant == 0 else 1000 + int(variant))
+    a = SLOPES[int(variant)]
+    X = rng.uniform(-1.0, 1.0, size=m)
+    Y = a * X + 0.1 * rng.standard_normal(m)
+    return X, Y, a
 
 
 def square(x):
@@ -50,15 +91,18 @@ _DQ = Exercise(
                 lambda a, got, e: _close(got, np.asarray(e) / 2)),
         Mistake("the sign is flipped: look at the order of the two values in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
+        Mistake("for a negative h your value is the quotient of the step |h| to the right of x: "
+                "a negative h puts the second point to the left of x, and the quotient is the "
+                "slope of the chord to that point.", wrong="dq_abs_h"),
         Mistake("you stepped back to x - h: compare the points you evaluate f at with the "
                 "formula of Exercise 1.1.", wrong="dq_backward"),
         Mistake("you used both x + h and x - h but divided by h only: that mixes two formulas; "
                 "reread which two points the quotient of Exercise 1.1 uses.",
                 wrong="dq_central_over_h"),
     ],
-    hint="Reread the definition at the top of section 1 and write it with the f, x and h you "
-         "are given; call f rather than writing a formula for one particular function, so any "
-         "f works.",
+    hint="Reread the definition at the top of section 1 and what the classmate's function "
+         "printed: a numpy array x must stay an array, and the sign of h says where the second "
+         "point lies; call f rather than writing a formula for one particular function.",
 )
 
 _SECANT = Exercise(
@@ -126,4 +170,34 @@ _BACKPROP = Exercise(
          "variable is used twice (x feeds both a = x * y and c = sin(x)).",
 )
 
-EXERCISES = [_DQ, _SECANT, _BACKPROP]
+_Q11 = question(
+    "01.answer_1_1", "answer_1_1", points=0.5, kind="number", digits=2, rtol=0.1,
+    title="The quotient's error at h = 0.001 (a prediction)",
+    hint="Expand (2 + h)**3, subtract 2**3 and divide by h: the quotient is 12 plus terms in "
+         "h; its error is those terms at h = 1e-3.")
+
+_Q12 = question(
+    "01.answer_1_2", "answer_1_2", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="The step with the smallest error (a prediction)",
+    hint="Weigh the two errors at each step: the truncation error shrinks with h, and the "
+         "round-off of f(x + h) - f(x) grows as h shrinks.")
+
+_Q13 = question(
+    "01.answer_1_3", "answer_1_3", points=1, kind="choice", options=("a", "b", "c", "d"),
+    title="Why smaller is not better",
+    hint="Look at the errors printed for h = 1e-6 to 1e-15 and at what the text after them "
+         "says about a float's significant digits.")
+
+_Q14 = question(
+    "01.answer_1_4", "answer_1_4", points=1, kind="number", digits=2, rtol=0.1, variants=12,
+    title="A change of the cost, predicted from its derivative",
+    hint="Use the first-order prediction of section 3, J(theta + delta) - J(theta) ≈ "
+         "dJ/dtheta · delta, with the derivative your cell printed and delta = 0.01.")
+
+_Q15 = question(
+    "01.answer_1_5", "answer_1_5", points=0.5, kind="number", digits=0,
+    title="Evaluations for three partial derivatives (a prediction)",
+    hint="Count the points each difference quotient evaluates g at, and which of them all "
+         "three quotients share.")
+
+EXERCISES = [_Q11, _Q12, _DQ, _SECANT, _Q13, _Q14, _BACKPROP, _Q15]
