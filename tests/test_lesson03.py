@@ -40,7 +40,11 @@ def _relative_error(grad, gradapprox):
     return lessons.reference("03.relative_error")(grad, gradapprox)
 
 
-@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+EXERCISES = [e for e in spec.EXERCISES if e.question is None]
+QUESTIONS = [e for e in spec.EXERCISES if e.question is not None]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests(exercise):
     reference = lessons.reference(exercise)
     for test in exercise.tests:
@@ -48,7 +52,7 @@ def test_reference_passes_its_own_tests(exercise):
         plain.encode(test.run(reference))  # returns plain data
 
 
-@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
     source = Path(spec.__file__).read_text(encoding="utf-8")
     lines = lessons.solution_lines(SOLUTION, exercise.function)
@@ -90,6 +94,37 @@ def test_relative_error_mistakes_get_their_hint(wrong, hint):
     failed = [o for o in result.outcomes if o.status == "fail"
               and "both zero" not in o.name and "opposite" not in o.name]
     assert failed and all(hint in o.hint for o in failed), [o.hint for o in failed]
+
+
+def _draft(grad, gradapprox):
+    """The classmate's draft of Exercise 3.1, as the lesson prints it."""
+    return abs(_norm(grad) - _norm(gradapprox)) / max(_norm(grad), _norm(gradapprox))
+
+
+def _draft_with_the_denominator_fixed(grad, gradapprox):
+    denominator = _norm(grad) + _norm(gradapprox)
+    return 0.0 if denominator == 0 else abs(_norm(grad) - _norm(gradapprox)) / denominator
+
+
+@pytest.mark.parametrize("wrong", [_draft, _draft_with_the_denominator_fixed],
+                         ids=["draft", "denominator_fixed"])
+def test_a_draft_that_compares_the_norms_is_told_so(wrong):
+    with np.errstate(invalid="ignore"):
+        result = check("03.relative_error", wrong)
+    failed = [o for o in result.outcomes if o.status == "fail" and "both zero" not in o.name]
+    assert failed and all("compares the sizes of the two gradients" in o.hint for o in failed), \
+        [(o.name, o.hint) for o in failed]
+
+
+def test_the_draft_in_the_notebook_is_the_one_the_hints_describe():
+    cell = lessons.code_cell(SOLUTION, "relative_error_draft")
+    assert "return abs(a - n) / max(a, n)" in cell
+    nb = nbformat.read(SOLUTION, as_version=4)
+    printed = next("".join(o.get("text", "") for o in c.outputs) for c in nb.cells
+                   if c.cell_type == "code" and "def relative_error_draft" in c.source)
+    # the evidence the exercise asks to read: 0 for opposite gradients, nan for two zeros
+    assert "opposite, a = -n     0.0e+00    1.0e+00" in printed
+    assert "both zero                nan    0.0e+00" in printed
 
 
 def test_relative_error_of_two_zeros_must_be_zero_not_nan():
@@ -253,7 +288,7 @@ def graded(tmp_path_factory):
 def test_grader_gives_the_solution_full_marks(graded):
     sub = graded["correct"]
     assert sub.error is None and not sub.cell_errors, sub.cell_errors
-    assert sub.score == sub.max_score == 10
+    assert sub.score == sub.max_score == 12
 
 
 def test_grader_takes_off_only_the_epsilon_test_from_a_one_sided_check(graded):
@@ -275,3 +310,126 @@ def test_grader_scores_the_unanswered_lesson_zero(graded):
     sub = graded["unanswered"]
     assert sub.error is None and sub.score == 0
     assert all("not answered yet" in t.output for t in sub.tests)
+
+
+# Questions: auto-checked, the answer never shown, each known wrong answer explained.
+
+from gradkit.grading.feedback import check_exercise  # noqa: E402
+from gradkit.grading.references import Instructor  # noqa: E402
+from gradkit.grading.variants import use_student, variant  # noqa: E402
+
+INSTRUCTOR = Instructor(ROOT / "solutions")
+FEEDBACK = INSTRUCTOR.module("03").FEEDBACK
+
+
+def _question(function):
+    return next(e for e in QUESTIONS if e.function == function)
+
+
+def _shown(result):
+    return repr(result) + result._repr_html_() + "".join(
+        o.expected + o.why + o.hint + o.received for o in result.outcomes)
+
+
+def _stub():
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
+    answer = lessons.reference(exercise)
+    assert check_exercise(exercise, answer).status == "passed"
+    assert check_exercise(exercise, _stub).status == "unanswered"
+    assert exercise.id in FEEDBACK, "every question explains its known wrong answers"
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_each_wrong_answer_gets_its_own_feedback_and_never_the_answer(exercise):
+    answer = str(lessons.reference(exercise)())
+    whys = set()
+    known = {w: why for w, why in FEEDBACK[exercise.id].items() if str(w) != answer}
+    for wrong, why in known.items():
+        result = check_exercise(exercise, lambda w=wrong: w)
+        (outcome,) = result.outcomes
+        assert result.status == "failed" and outcome.hint == why, (wrong, outcome)
+        assert outcome.expected == "(not shown)"
+        whys.add(why)
+    assert len(whys) == len(known)
+    for wrong in list(known) + ["zzz", -5]:
+        result = check_exercise(exercise, lambda w=wrong: w)
+        text = _shown(result)
+        if exercise.question.kind == "choice":
+            assert f"answer {answer!r}" not in text and f"'{answer}' is right" not in text
+            if wrong in known:  # an invalid answer is told the options
+                assert all(f"{answer!r}" not in (o.why + o.hint) for o in result.outcomes)
+        else:
+            assert all(o.expected == "(not shown)" for o in result.outcomes)
+            assert answer not in "".join(o.why + o.hint for o in result.outcomes), text
+
+
+def test_a_number_is_accepted_within_its_tolerance_and_its_units():
+    q33, q34 = _question("answer_3_3"), _question("answer_3_4")
+    assert check_exercise(q33, lambda: 0.995).status == "passed"
+    assert check_exercise(q33, lambda: 0.9).status == "failed"
+    assert check_exercise(q34, lambda: 14.0).status == "passed"
+    assert check_exercise(q34, lambda: 15).status == "failed"
+    assert "whole number" in check_exercise(q34, lambda: 14.5).outcomes[0].why
+
+
+def _line_from_the_report(report):
+    """Question 3.5 answered by the lesson's method: which tensors fail, which pass."""
+    failing = set(report.failing)
+    weights, biases = {"W1", "W2", "W3"}, {"b1", "b2", "b3"}
+    if failing == biases:
+        return "a"
+    if failing == weights:
+        return "b"
+    if failing == weights | biases:
+        return "c"
+    if failing and not failing & {"W3", "b3"}:
+        return "d"
+    raise AssertionError(f"no line explains {sorted(failing)}")
+
+
+@pytest.fixture(scope="module")
+def trained_net():
+    X, Y = gk.datasets.moons(200, seed=0)
+    kw = {"hidden": "tanh", "lambd": 0.5}
+    start = gk.mlp.init_params([2, 8, 8, 1], seed=0)
+    params, _ = gk.optim.train(start, X, Y, method="momentum", batch_size=200, lr=0.5,
+                               epochs=1000, progress=False, **kw)
+    return X, Y, kw, params
+
+
+def test_every_mystery_variant_is_answered_by_reading_its_report(trained_net):
+    X, Y, kw, params = trained_net
+    exercise = _question("answer_3_5")
+    n = exercise.question.variants
+    assert n == len(spec.MYSTERY_BUGS) == 6
+    keys = []
+    for v in range(n):
+        bug = gk.bugs.BUGS[spec.mystery_bug(v)]
+        report = gk.check_gradients(lambda p: gk.mlp.cost(p, X, Y, **kw), params,
+                                    bug.gradients(params, X, Y, **kw))
+        key = INSTRUCTOR.question_answer(exercise, v)
+        assert key == _line_from_the_report(report), (v, bug.name, report.failing)
+        assert INSTRUCTOR.question_entry(exercise, v)["answer"]
+        keys.append(key)
+    assert keys[0] == lessons.reference(exercise)() == "a"  # what the text shows
+    assert len(set(keys)) == 4  # every option is the answer of some variant
+    with pytest.raises(ValueError, match="variants 0 to 5"):
+        spec.mystery_bug(6)
+
+
+def test_a_student_is_checked_against_their_own_variant():
+    exercise = _question("answer_3_5")
+    keys = {v: INSTRUCTOR.question_answer(exercise, v) for v in range(6)}
+    student = next(s for s in (f"s{k}" for k in range(100))
+                   if keys[variant(s, exercise.id, 6)] != keys[0])
+    mine = keys[variant(student, exercise.id, 6)]
+    assert check_exercise(exercise, lambda: mine, student_id=student).status == "passed"
+    result = check_exercise(exercise, lambda: keys[0], student_id=student)
+    assert result.status == "failed" and result.outcomes[0].expected == "(not shown)"
+    with use_student(student):  # the notebook's cell draws the same variant
+        from gradkit.grading.variants import variant_of
+        assert variant_of(exercise.id, 6) == variant(student, exercise.id, 6)

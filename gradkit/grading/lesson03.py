@@ -1,12 +1,17 @@
 """Exercise specs of lesson 03, gradient checking (``solutions/03_gradient_checking.ipynb``).
 
-- ``03.relative_error`` — the normwise relative error of two gradients, 0 when both
-  are zero.
+- ``03.relative_error`` — a classmate's relative error, found wrong from its numbers and
+  fixed: the normwise relative error of two gradients, 0 when both are zero.
 - ``03.gradient_check_n`` — the classic gradient check of any parameter dict
   (any number of layers), with step ``epsilon``.
 - ``03.per_tensor_errors`` — the relative error of each named tensor, as
   ``[(name, error), ...]``, so that one wrong small tensor cannot hide in the
   global number.
+- Questions, auto-checked (:func:`~gradkit.grading.spec.question`): predictions before the
+  cell that computes their number (``03.answer_3_1``, which step scores lower;
+  ``03.answer_3_3``, the error of a flipped tensor; ``03.answer_3_4``, the evaluations of
+  ``check_gradients``), and ``03.answer_3_5``, reading the report of a mystery bug that
+  :func:`mystery_bug` draws from the student's variant.
 
 The tests of ``03.gradient_check_n`` use small networks of :mod:`gradkit.mlp`
 with correct gradients and with wrong ones; its results are compared with a
@@ -23,9 +28,27 @@ mistake returns, where that takes a near-copy of an answer, is in
 import numpy as np
 
 from gradkit import mlp
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "MYSTERY_BUGS", "mystery_bug"]
+
+MYSTERY_BUGS = ("db_averaged_twice", "dw_doubled", "sign_flip", "da_prev_divided_by_m",
+                "db_not_computed", "missing_one_over_m")
+"""The bugs of ``gk.bugs`` that Question 3.5's report may come from, one per variant
+(variant 0, what the lesson's text shows, is the first)."""
+
+
+def mystery_bug(variant):
+    """The name of the ``gk.bugs`` bug whose report Question 3.5 asks a student to read.
+
+    Parameters
+    ----------
+    variant : int
+        ``gradkit.grading.variants.variant(STUDENT_ID, "03.answer_3_5", 6)``.
+    """
+    if not 0 <= int(variant) < len(MYSTERY_BUGS):
+        raise ValueError(f"Question 3.5 has variants 0 to {len(MYSTERY_BUGS) - 1}, not {variant}")
+    return MYSTERY_BUGS[int(variant)]
 
 
 _A = np.array([1.0, 2.0, 3.0])
@@ -38,12 +61,18 @@ def _matrices(rng):
 
 
 _ONE_NORM = ("you divided by the norm of one gradient (or by the larger one, max, as in "
-             "CS231n's notes: symmetric too): that gives about twice this error for close "
-             "gradients, and 2 for opposite ones. Reread the denominator of Exercise 3.1.")
+             "CS231n's notes and the draft: symmetric too): that gives about twice this error "
+             "for close gradients, and 2 for opposite ones. Compare the denominator with "
+             "section 2's measure.")
+
+_NORM_DIFFERENCE = ("your numerator compares the sizes of the two gradients, not the "
+                    "gradients themselves, as the draft's does: two gradients of the same length "
+                    "that point in opposite directions then score 0. Which difference does "
+                    "section 2's measure take the norm of?")
 
 _RELATIVE = Exercise(
     id="03.relative_error",
-    title="The relative error",
+    title="Fix a classmate's relative error",
     function="relative_error",
     points=3,
     tests=[
@@ -64,18 +93,20 @@ _RELATIVE = Exercise(
                 lambda a, got: bool(np.isnan(got))),
         Mistake("that is the absolute difference ‖grad − gradapprox‖, which changes with the "
                 "units of the cost: the relative error scales it by the size of the gradients "
-                "(the formula of Exercise 3.1).",
+                "(section 2's third measure).",
                 wrong="relative_absolute", rtol=1e-6, atol=0.0),
+        Mistake(_NORM_DIFFERENCE, wrong="relative_norm_difference", rtol=1e-6, atol=0.0),
+        Mistake(_NORM_DIFFERENCE, wrong="relative_draft", rtol=1e-6, atol=0.0),
         # the larger norm (max) is one of the two: these two mistakes cover it
         Mistake(_ONE_NORM, wrong="relative_by_grad", rtol=1e-6, atol=0.0),
         Mistake(_ONE_NORM, wrong="relative_by_gradapprox", rtol=1e-6, atol=0.0),
-        Mistake("you squared the norms: the formula of Exercise 3.1 uses the 2-norms "
-                "themselves, not squared norms.",
+        Mistake("you squared the norms: section 2's measure uses the 2-norms themselves, not "
+                "squared norms.",
                 wrong="relative_squared", rtol=1e-6, atol=0.0),
     ],
-    hint="Follow the formula of the exercise text: the size of the difference, relative to the "
-         "size of both gradients, with np.linalg.norm for the size of an array of any shape; "
-         "two zero gradients agree.",
+    hint="Compare the draft's numbers with section 2's measure: the size of the difference, "
+         "relative to the size of both gradients, with np.linalg.norm for the size of an array "
+         "of any shape; two zero gradients agree.",
 )
 
 
@@ -219,7 +250,7 @@ _PER_TENSOR = Exercise(
     id="03.per_tensor_errors",
     title="The relative error of each tensor",
     function="per_tensor_errors",
-    points=2,
+    points=1.5,
     tests=[
         Test("three tensors, b1 with a flipped sign", args=_three_tensors, seed=7, atol=1e-8,
              shows="grads W1 (3x2), b1 (3x1), W2 (1x3); numeric equal but for -b1"),
@@ -242,4 +273,28 @@ _PER_TENSOR = Exercise(
          "the global error.",
 )
 
-EXERCISES = [_RELATIVE, _CHECK_N, _PER_TENSOR]
+_Q31 = question(
+    "03.answer_3_1", "answer_3_1", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="Predict: which step scores lower",
+    hint="Think of lesson 02's V curve: which of its two errors dominates at each of the two "
+         "steps?")
+
+_Q33 = question(
+    "03.answer_3_3", "answer_3_3", points=0.5, kind="number", digits=2, rtol=0.02,
+    title="Predict: the error of the flipped tensor",
+    hint="Put a = -n into section 2's normwise relative error and simplify; section 2's "
+         "table has a row for exactly this case.")
+
+_Q34 = question(
+    "03.answer_3_4", "answer_3_4", points=0.5, kind="number", digits=0,
+    title="Predict: how many evaluations of the cost",
+    hint="Count as the list of section 6 says: the evaluations at theta itself, then what one "
+         "direction costs, for each tensor, when every tensor passes.")
+
+_Q35 = question(
+    "03.answer_3_5", "answer_3_5", points=1, kind="choice", options=("a", "b", "c", "d"),
+    variants=len(MYSTERY_BUGS), title="Which line would you look at first",
+    hint="List which tensors fail and which pass in your report: which line of a backward "
+         "pass reaches exactly those tensors?")
+
+EXERCISES = [_RELATIVE, _CHECK_N, _Q31, _Q33, _PER_TENSOR, _Q34, _Q35]
