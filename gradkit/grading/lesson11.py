@@ -2,30 +2,47 @@
 
 The notebook gives a complete training script for a 2-16-16-1 ReLU network
 with L2 regularization and inverted dropout, "as found", with three bugs of
-different kinds. The student finds and repairs them, one function each:
-``11.compute_cost``, ``11.backward`` and ``11.dropout_backward`` (what is wrong in
-each is theirs to find; it is not written here).
+different kinds. Which version of each bug a student's script holds is their
+variant, ``variant(STUDENT_ID, "11.capstone", CAPSTONE_VARIANTS)``:
+:func:`as_found_script` writes that script (the empty id gives the one the
+solution shows). The student
+
+- builds the check harness, ``11.make_check``: the cost as a function of the
+  params on one fixed mini-batch, with the dropout masks drawn again from one
+  seed on every call, and the gradients of the backward pass under test there;
+- repairs the script, one function at a time, rechecking after each repair:
+  ``11.dropout_backward``, ``11.backward``, ``11.compute_cost``, graded as correct
+  code (the same expectations for every variant);
+- says what the checks found in their own script (``11.answer_11_3`` to
+  ``11.answer_11_5``, one answer per variant, from the instructor's key), and
+  predicts two checks' outcomes before running them (``11.answer_11_1``,
+  ``11.answer_11_2``).
 
 Grading runs on data the notebook never shows: the repaired gradients must
 pass :func:`gradkit.check_gradients` (L2 on, dropout off or with one fixed
 mask), and the network trained with the repaired backward pass must reach
-``TARGET_ACCURACY`` on held-out data.
+``TARGET_ACCURACY`` on held-out data. The harness is graded on cost and
+backward functions of the grader's choosing (gradkit's own net, and two of
+its bugs): a right harness makes the check pass on the right ones and fail
+on the buggy ones.
 
 Those verdicts are computed on the grader's side (each test's ``post``), from what
 the student's code returned as plain data: the gradients, the trained params, or the
 costs at the points where the gradient check evaluated the student's cost, which the
 check, being deterministic, asks for again in the same order. The correct cost and
 gradient there are gradkit's own net (``gk.mlp``), the same net with the same masks.
-The references are the answer cells of the solution notebook; the one mistake that
-needs a variant of an answer names a function of ``solutions/instructor/lesson11.py``.
+The references are the answer cells of the solution notebook; the mistakes that
+need a variant of an answer, and the questions' keys, are functions of
+``solutions/instructor/lesson11.py``.
 """
 
 import numpy as np
 
 import gradkit as gk
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES", "TARGET_ACCURACY"]
+__all__ = ["CAPSTONE_VARIANTS", "EXERCISES", "TARGET_ACCURACY", "as_found",
+           "as_found_script", "versions"]
 
 TARGET_ACCURACY = 0.90
 """Held-out accuracy the repaired network must reach (the reference reaches about 0.96)."""
@@ -198,17 +215,328 @@ def _cost_l2_m_missing(a, got, e):
     return a[3] > 0 and isinstance(got, float) and _close(got, e + _l2_term(a) * (m - 1))
 
 
+CAPSTONE_VARIANTS = 36
+"""Variants of the as-found script: 3 versions of the cost and of the dropout backward pass,
+4 of the backward pass."""
+
+_COST_TEXTS = (
+    '''def found_compute_cost(AL, Y, params, lambd):
+    """Mean cross-entropy plus lambd / (2m) * sum of ||W_l||^2 (as found)."""
+    m = Y.shape[1]
+    cross_entropy = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    squares = sum(np.sum(value ** 2) for key, value in params.items() if key.startswith("b"))
+    return float(cross_entropy + lambd / (2 * m) * squares)
+''',
+    '''def found_compute_cost(AL, Y, params, lambd):
+    """Mean cross-entropy plus lambd / (2m) * sum of ||W_l||^2 (as found)."""
+    m = Y.shape[1]
+    cross_entropy = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    squares = sum(np.sum(value ** 2) for key, value in params.items() if key.startswith("W"))
+    return float(cross_entropy + lambd / m * squares)
+''',
+    '''def found_compute_cost(AL, Y, params, lambd):
+    """Mean cross-entropy plus lambd / (2m) * sum of ||W_l||^2 (as found)."""
+    m = Y.shape[1]
+    cross_entropy = -np.mean(Y * np.log(AL) + (1 - Y) * np.log(1 - AL))
+    squares = sum(np.sum(params[f"W{l}"] ** 2) for l in range(1, 3))
+    return float(cross_entropy + lambd / (2 * m) * squares)
+''',
+)
+
+_DROPOUT_TEXTS = (
+    '''def found_dropout_backward(dA, D, keep_prob):
+    """Backward pass of A * D / keep_prob (as found)."""
+    return np.where(D, dA, 0.0)
+''',
+    '''def found_dropout_backward(dA, D, keep_prob):
+    """Backward pass of A * D / keep_prob (as found)."""
+    return dA * D * keep_prob
+''',
+    '''def found_dropout_backward(dA, D, keep_prob):
+    """Backward pass of A * D / keep_prob (as found)."""
+    scale = 1.0 / keep_prob  # the kept units were scaled by 1 / keep_prob
+    return scale * dA
+''',
+)
+
+_BACKWARD_TEXT = '''def found_backward(params, cache, Y, lambd, keep_prob):
+    """Gradients of the cost, a dict with the keys and shapes of params (as found)."""
+    X, Z1, A1, D1, Z2, A2, D2, AL = cache
+    m = X.shape[1]
+    dZ3 = {dz3}
+    dW3 = dZ3 @ A2.T / m + lambd / m * params["W3"]
+    db3 = np.sum(dZ3, axis=1, keepdims=True) / m
+    dA2 = params["W3"].T @ dZ3
+    if D2 is not None:
+        dA2 = found_dropout_backward(dA2, D2, keep_prob)
+    dZ2 = dA2 * (Z2 > 0)
+    dW2 = dZ2 @ A1.T / m + lambd / m * params[{w2}]
+    db2 = np.sum(dZ2, axis=1, keepdims=True) / m
+    dA1 = params["W2"]{t} @ dZ2
+    if D1 is not None:
+        dA1 = found_dropout_backward(dA1, {d1}, keep_prob)
+    dZ1 = dA1 * (Z1 > 0)
+    dW1 = dZ1 @ X.T / m + lambd / m * params["W1"]
+    db1 = np.sum(dZ1, axis=1, keepdims=True) / m
+    return {{"W1": dW1, "b1": db1, "W2": dW2, "b2": db2, "W3": dW3, "b3": db3}}
+'''
+
+_BACKWARD_SLOTS = (
+    {"dz3": "Y - AL", "w2": '"W2"', "t": ".T", "d1": "D1"},
+    {"dz3": "AL - Y", "w2": '"W2"', "t": ".T", "d1": "D2"},
+    {"dz3": "AL - Y", "w2": '"W3"', "t": ".T", "d1": "D1"},
+    {"dz3": "AL - Y", "w2": '"W2"', "t": "", "d1": "D1"},
+)
+
+
+def versions(v):
+    """``(cost, dropout, backward)``: the version of each function in variant ``v`` of the
+    script, 0 to 2 (0 to 3 for the backward pass); variant 0, the empty student id's, has
+    version 0 of each."""
+    v = int(v) % CAPSTONE_VARIANTS
+    return v % 3, v // 3 % 3, v // 9
+
+
+def as_found_script(v):
+    """The source of variant ``v`` of the as-found script: ``found_compute_cost``,
+    ``found_dropout_backward`` and ``found_backward`` (it needs ``np`` to run)."""
+    cost, dropout, backward = versions(v)
+    return "\n\n".join([_COST_TEXTS[cost], _DROPOUT_TEXTS[dropout],
+                        _BACKWARD_TEXT.format(**_BACKWARD_SLOTS[backward])])
+
+
+def as_found(v):
+    """The three functions of :func:`as_found_script` ``(v)``, in a namespace of their own."""
+    namespace = {"np": np}
+    exec(as_found_script(v), namespace)
+    return {name: namespace[name] for name in
+            ("found_compute_cost", "found_dropout_backward", "found_backward")}
+
+
+class _MaskReplay(np.random.Generator):
+    """A generator whose ``random(shape)`` hands back given masks, one per call, so that
+    gradkit's own net (which draws ``rng.random(A.shape) < keep_prob`` layer by layer, as
+    ``forward``) runs with exactly the masks a cache holds."""
+
+    def __init__(self, masks):
+        super().__init__(np.random.PCG64(0))
+        self._masks = [m for m in masks if m is not None]
+
+    def random(self, size=None, dtype=np.float64, out=None):
+        mask = np.asarray(self._masks.pop(0), dtype=bool)
+        if size is not None and tuple(np.atleast_1d(size)) != mask.shape:
+            raise ValueError(f"the cache's mask has shape {mask.shape}, the layer {size}")
+        return np.where(mask, 0.0, 1.0)  # 0 < keep_prob: kept; 1 >= keep_prob: dropped
+
+
+def _library_cost(AL, Y, params, lambd):
+    """A correct cost with the notebook's signature, from gradkit.nn."""
+    return gk.nn.binary_cross_entropy(AL, Y)[0] + gk.nn.l2_penalty(params, lambd, Y.shape[1])
+
+
+def _library_gradients(bug, params, cache, Y, lambd, keep_prob):
+    """gradkit's own backward pass of the net (``bug``: one of ``gk.bugs.BUGS`` in its
+    place, or None), with the batch and the masks of ``cache``."""
+    X, _, _, D1, _, _, D2, _ = cache
+    seed = _MaskReplay([D1, D2]) if D1 is not None else None
+    run = gk.mlp.gradients if bug is None else gk.bugs.BUGS[bug].gradients
+    return run(params, X, Y, lambd=lambd, keep_prob=keep_prob if D1 is not None else 1.0,
+               seed=seed)
+
+
+_PAIRS = {  # what a harness test hands to the student's make_check: (cost, backward piece)
+    "correct": None,
+    "L2 missing from the gradient": "l2_missing_from_gradient",
+    "dropout mask missing from the backward pass": "dropout_mask_missing_in_backward",
+}
+
+
+def _harness_run(fn, pair, params, X, Y, batch, lambd, keep_prob, mask_seed):
+    """Call the student's ``make_check`` with the pair of functions ``pair`` (recording what
+    they are called with), run the check with its ``f`` and gradients in the student's
+    process, and return, as plain data, the costs the check asked for, the gradients and
+    what each function saw: ``post`` reruns the check on the grader's side."""
+    seen = {"cost": set(), "backward": set()}
+
+    def cost_fn(AL, Y_, params_, lambd_):
+        seen["cost"].add((int(np.shape(Y_)[1]), float(lambd_)))
+        return _library_cost(AL, Y_, params_, lambd_)
+
+    def backward_fn(params_, cache, Y_, lambd_, keep_prob_):
+        masked = cache[3] is not None
+        seen["backward"].add((int(np.shape(Y_)[1]), float(lambd_), float(keep_prob_), masked))
+        return _library_gradients(_PAIRS[pair], params_, cache, Y_, lambd_, keep_prob_)
+
+    f, grads = fn(cost_fn, backward_fn, params, X, Y, batch, lambd, keep_prob, mask_seed)
+    grads = {k: np.asarray(v, dtype=float)
+             for k, v in gk.params.validate_grads(grads, params).items()}
+    costs, dtypes = [], []
+
+    def recorded(p):
+        value = f(p)
+        arr = np.asarray(value)
+        if arr.dtype.kind in "biuf" and arr.size == 1:
+            costs.append(float(arr.reshape(())))
+            dtypes.append(arr.dtype.name)
+        return value
+
+    gk.check_gradients(recorded, params, grads, progress=False)
+    return {"costs": costs, "dtype": dtypes[0] if dtypes else "float64", "grads": grads,
+            "cost_calls": sorted(list(c) for c in seen["cost"]),
+            "backward_calls": sorted(list(c) for c in seen["backward"])}
+
+
+def _harness_verdict(args, value):
+    """The replayed check's verdict (``"pass"``, ``"fail"``, ``"inconclusive"``), or what the
+    harness called the functions with that the test did not ask for."""
+    pair, params, X, Y, batch, lambd, keep_prob, mask_seed = args
+    if not isinstance(value, dict) or not isinstance(value.get("grads"), dict):
+        raise ValueError("expected the costs and gradients recorded during the check")
+    for m, lambd_ in value.get("cost_calls", []):
+        if int(m) != batch:
+            return f"the cost saw {int(m)} examples, not one batch of {batch}"
+        if float(lambd_) != lambd:
+            return f"the cost got lambd = {lambd_:g}, not {lambd:g}"
+    backward_calls = value.get("backward_calls", [])
+    if not backward_calls:
+        return "the backward pass was never called"
+    for m, lambd_, keep_prob_, masked in backward_calls:
+        if int(m) != batch:
+            return f"the backward pass saw {int(m)} examples, not one batch of {batch}"
+        if float(lambd_) != lambd:
+            return f"the backward pass got lambd = {lambd_:g}, not {lambd:g}"
+        if float(keep_prob_) != keep_prob or bool(masked) != (keep_prob < 1):
+            return (f"the backward pass ran with keep_prob = {keep_prob_:g}"
+                    f"{' and masks' if masked else ' and no masks'}, the test asked for "
+                    f"keep_prob = {keep_prob:g}")
+    grads = {k: np.asarray(v, dtype=float) for k, v in value["grads"].items()}
+    dtype = np.dtype(value.get("dtype") if value.get("dtype") in _REPLAYED else "float64")
+    replay = iter(value.get("costs", []))
+
+    def f(p):
+        cost = next(replay, None)
+        if cost is None:
+            raise ValueError("the check asked for more costs than were recorded")
+        return dtype.type(cost)
+
+    report = gk.check_gradients(f, params, gk.params.validate_grads(grads, params),
+                                progress=False)
+    if next(replay, None) is not None:
+        raise ValueError("more costs were recorded than the check asked for")
+    return report.verdict
+
+
+def _harness_args(pair, m, data_seed, batch, lambd, keep_prob, mask_seed):
+    def args(rng):
+        X, Y = _unseen_data(m, data_seed)
+        return pair, init_params(LAYER_DIMS, rng), X, Y, batch, lambd, keep_prob, mask_seed
+    return args
+
+
+def _harness_test(name, pair, lambd, keep_prob, mask_seed, seed, data_seed, weight=1.0):
+    dropout = (f"keep_prob = {keep_prob:g}, mask_seed = {mask_seed}" if keep_prob < 1
+               else "dropout off")
+    return Test(name, args=_harness_args(pair, 120, data_seed, 30, lambd, keep_prob, mask_seed),
+                seed=seed, call=_harness_run, post=_harness_verdict, weight=weight,
+                shows=f"make_check(cost, backward, params, X (2, 120), Y (1, 120), batch = 30, "
+                      f"lambd = {lambd:g}, {dropout}), then check_gradients(f, params, grads)"
+                      f".verdict; the cost and backward pass: {pair}")
+
+
+_HARNESS = Exercise(
+    id="11.make_check",
+    title="Build the check harness",
+    function="make_check",
+    points=4,
+    tests=[
+        _harness_test("a correct net, lambd = 0, dropout off", "correct", 0.0, 1.0, None,
+                      11, 731),
+        _harness_test("a correct net, lambd = 0.5, dropout off", "correct", 0.5, 1.0, None,
+                      12, 732),
+        _harness_test("a correct net, lambd = 0.5, dropout with a fixed mask", "correct",
+                      0.5, 0.8, 3, 13, 733, weight=2.0),
+        _harness_test("a backward pass with an L2 bug, lambd = 0.5", "L2 missing from the "
+                      "gradient", 0.5, 1.0, None, 14, 734),
+        _harness_test("a backward pass with a dropout bug, keep_prob = 0.8",
+                      "dropout mask missing from the backward pass", 0.0, 0.8, 4, 15, 735),
+    ],
+    mistakes=[
+        Mistake("the check is inconclusive: your f gives different costs at the same params, "
+                "so something random changes from one call of f to the next (the batch, or "
+                "the dropout masks: where does each call get its generator?).",
+                lambda a, got: got == "inconclusive"),
+        Mistake("a function saw more (or fewer) examples than one mini-batch of `batch`: "
+                "both f and the gradients work on the same fixed batch.",
+                lambda a, got: isinstance(got, str) and "not one batch" in got),
+        Mistake("a function got another lambd than the harness was given: with L2 off, an L2 "
+                "bug cannot show, and with it in one function only, a correct net fails.",
+                lambda a, got: isinstance(got, str) and "lambd =" in got),
+        Mistake("the backward pass did not run with the dropout the harness was given: without "
+                "masks (or with keep_prob = 1) a dropout bug cannot show.",
+                lambda a, got: isinstance(got, str) and "ran with keep_prob" in got),
+        Mistake("a correct cost and backward pass fail your check: f and the gradients do not "
+                "see the same thing. Compare the batch, lambd and the masks of the forward pass "
+                "your gradients come from with those of every call of f.",
+                lambda a, got, e: got == "fail" and e == "pass"),
+        Mistake("a buggy backward pass passes your check: the setting that shows its bug (L2 "
+                "on, or dropout with a fixed mask) did not reach both functions.",
+                lambda a, got, e: got == "pass" and e == "fail"),
+    ],
+    hint="f(params) runs the forward pass and the cost on one fixed batch; the gradients come "
+         "from the backward pass of one forward pass at params; with dropout, every forward "
+         "pass draws its masks from a generator made from mask_seed.",
+)
+
+
+def _biased_net_args(m, data_seed, lambd, keep_prob):
+    """As :func:`_net_args`, with biases that are not zero (an L2 term over the biases
+    then shows)."""
+    def args(rng):
+        X, Y = _unseen_data(m, data_seed)
+        params = init_params(LAYER_DIMS, rng)
+        for key in params:
+            if key.startswith("b"):
+                params[key] = 0.5 * rng.standard_normal(params[key].shape)
+        return params, X, Y, lambd, keep_prob
+    return args
+
+
+def _squares(params, keys):
+    return sum(float(np.sum(np.asarray(params[k]) ** 2)) for k in keys)
+
+
+def _cost_over_biases(a, got, e):
+    params, X, Y, lambd, _ = a
+    m = X.shape[1]
+    weights = [k for k in params if k.startswith("W")]
+    biases = [k for k in params if k.startswith("b")]
+    return lambd > 0 and isinstance(got, float) and _close(
+        got, e - lambd / (2 * m) * (_squares(params, weights) - _squares(params, biases)))
+
+
+def _cost_l2_doubled(a, got, e):
+    return a[3] > 0 and isinstance(got, float) and _close(got, e + _l2_term(a))
+
+
+def _cost_one_w_left_out(a, got, e):
+    params, X, Y, lambd, _ = a
+    m = X.shape[1]
+    return lambd > 0 and isinstance(got, float) and any(
+        _close(got, e - lambd / (2 * m) * _squares(params, [k]))
+        for k in params if k.startswith("W"))
+
+
 _COST = Exercise(
     id="11.compute_cost",
-    title="Repair the cost",
+    title="Repair: what the L2 check still shows",
     function="compute_cost",
-    points=3,
+    points=2,
     tests=[
         Test("cost value, lambd = 0 (unseen data)", args=_net_args(60, 701, 0.0, 1.0), seed=1,
              call=_cost_value, shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0"),
-        Test("cost value, lambd = 0.7 (unseen data)", args=_net_args(60, 702, 0.7, 1.0),
+        Test("cost value, lambd = 0.7 (unseen data)", args=_biased_net_args(60, 702, 0.7, 1.0),
              seed=2, call=_cost_value,
-             shows="a 2-16-16-1 net on 60 unseen examples, lambd = 0.7"),
+             shows="a 2-16-16-1 net with non-zero biases on 60 unseen examples, lambd = 0.7"),
         Test("gradient check with L2 passes (unseen data)", args=_net_args(40, 703, 0.5, 1.0),
              seed=3, call=_costs_checked, post=_replayed_check,
              shows="check_gradients(your cost, the correct backward), 40 unseen examples, "
@@ -218,6 +546,13 @@ _COST = Exercise(
         Mistake("the L2 term is still missing from the cost: the gradient has it, so the "
                 "check reports extra_l2. The exercise's text says what the term is.",
                 _cost_without_l2),
+        Mistake("your L2 term sums the squares of the wrong tensors (it changes with the "
+                "biases): compare what it sums over with the formula of section 2.",
+                _cost_over_biases),
+        Mistake("your L2 term leaves out one weight matrix: does its sum reach every layer?",
+                _cost_one_w_left_out),
+        Mistake("your L2 term is 2 times too large: compare the factor in front of its sum of "
+                "squares with the formula of section 2.", _cost_l2_doubled),
         Mistake("your L2 term is 2m times too large (m, the number of examples): compare the "
                 "factor in front of its sum of squares with the exercise's formula.",
                 _cost_l2_over_m_missing),
@@ -225,12 +560,12 @@ _COST = Exercise(
                 "1/2 but not the rest of the factor in front of its sum of squares; compare "
                 "it with the exercise's formula.", _cost_l2_m_missing),
         Mistake("the gradient check fails: the cost and the (correct) backward pass disagree; "
-                "show check_model(compute_cost, found_backward, lambd=0.5, keep_prob=1.0): "
-                "once the cost is right, only W1 fails there (the bug of Exercise 11.3).",
+                "check your compute_cost with your repaired backward, lambd > 0 and dropout "
+                "off, and read which weights fail and with which finding.",
                 lambda a, got: got is False),
     ],
-    hint="The cost is the data loss plus the L2 term of the exercise's formula, weights "
-         "only; check it with lambd > 0 and read the report's findings.",
+    hint="The cost is the data loss plus the L2 term of the formula in section 2; check it with "
+         "lambd > 0 and read the report's findings.",
 )
 
 
@@ -239,11 +574,15 @@ def _backward_value(fn, params, X, Y, lambd, keep_prob):
     return _grad_tuple(fn(params, cache, Y, lambd, keep_prob))
 
 
-def _w1_only(a, got, e):
-    """Every gradient but dW1 is right (sorted order: W1 comes first)."""
-    i = sorted(a[0]).index("W1")
-    return (not _close(got[i], e[i])) and all(
-        _close(got[j], e[j]) for j in range(len(e)) if j != i)
+_SORTED = ("W1", "W2", "W3", "b1", "b2", "b3")  # the order of _grad_tuple
+
+
+def _only(names):
+    """``when(a, got, e)``: the gradients of exactly ``names`` are off."""
+    def when(a, got, e):
+        off = {_SORTED[i] for i in range(len(e)) if not _close(got[i], e[i])}
+        return off == set(names)
+    return when
 
 
 def _gradients_of(fn, params, X, Y, lambd, keep_prob):
@@ -276,17 +615,21 @@ def _reaches_target(args, params):
         return bool(accuracy(params, Xt, Yt) >= TARGET_ACCURACY)
 
 
+_GRADS = "(dW1, dW2, dW3, db1, db2, db3 in sorted order)"
+
 _BACKWARD = Exercise(
     id="11.backward",
-    title="Repair the backward pass",
+    title="Repair: what the network checks still show",
     function="backward",
-    points=4,
+    points=3,
     tests=[
         Test("gradients, lambd = 0.3, dropout off (unseen data)",
-             args=_net_args(50, 711, 0.3, 1.0), seed=4, call=_backward_value,
-             names=("W1", "W2", "W3", "b1", "b2", "b3"),
-             shows="a 2-16-16-1 net on 50 unseen examples, lambd = 0.3, keep_prob = 1 "
-                   "(dW1, dW2, dW3, db1, db2, db3 in sorted order)"),
+             args=_net_args(50, 711, 0.3, 1.0), seed=4, call=_backward_value, names=_SORTED,
+             shows=f"a 2-16-16-1 net on 50 unseen examples, lambd = 0.3, keep_prob = 1 {_GRADS}"),
+        Test("gradients, lambd = 0, one fixed dropout mask (unseen data)",
+             args=_net_args(50, 715, 0.0, 0.8), seed=8, call=_backward_value, names=_SORTED,
+             shows=f"a 2-16-16-1 net on 50 unseen examples, lambd = 0, keep_prob = 0.8, masks "
+                   f"from one seed {_GRADS}"),
         Test("gradient check passes, lambd = 0.5, dropout off (unseen data)",
              args=_net_args(40, 712, 0.5, 1.0), seed=5, call=_gradients_of, post=_gradients_pass,
              shows="check_gradients(correct cost, your backward), 40 unseen examples, "
@@ -298,7 +641,13 @@ _BACKWARD = Exercise(
     ],
     mistakes=[
         Mistake("only dW1 is off: compare its line with those of dW2 and dW3, term by term.",
-                _w1_only),
+                _only(["W1"])),
+        Mistake("only layer 1's gradients (dW1, db1) are off: compare each step that brings "
+                "dA1 down to layer 1 with the same step that brings dA2 down to layer 2.",
+                _only(["W1", "b1"])),
+        Mistake("only dW2 is off, and only with lambd > 0: compare its L2 term with those of "
+                "dW1 and dW3.",
+                lambda a, got, e: len(a) == 5 and a[3] > 0 and _only(["W2"])(a, got, e)),
         Mistake("the network does not reach the target accuracy: run the gradient check "
                 "(L2 on, dropout off, then dropout with a fixed mask) before training.",
                 lambda a, got: got is False and len(a) == 2),
@@ -334,9 +683,9 @@ def _gradients_with_dropout(fn, params, X, Y, lambd, keep_prob):
 
 _DROPOUT = Exercise(
     id="11.dropout_backward",
-    title="Repair the dropout backward pass",
+    title="Repair: what the layer check shows",
     function="dropout_backward",
-    points=3,
+    points=2,
     tests=[
         Test("a (4, 6) gradient, keep_prob = 0.7", args=_dropout_args, seed=6,
              call=_dropout_value,
@@ -362,7 +711,40 @@ _DROPOUT = Exercise(
                 lambda a, got: got is False),
     ],
     hint="The forward step did two things to A, masked it and rescaled the kept units; its "
-         "backward takes the derivative of both (reread the exercise's forward step).",
+         "backward takes the derivative of both (reread the forward step in section 2).",
 )
 
-EXERCISES = [_COST, _BACKWARD, _DROPOUT]
+
+_Q1 = question(
+    "11.answer_11_1", "answer_11_1", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="Where a failure of step 1 can come from",
+    hint="Ask, for each function, whether step 1's setting (lambd = 0, keep_prob = 1) runs the "
+         "part of it that could be wrong.")
+
+_Q2 = question(
+    "11.answer_11_2", "answer_11_2", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="A check with masks that are not fixed",
+    hint="What does f return when it is called twice at the same params?")
+
+_Q3 = question(
+    "11.answer_11_3", "answer_11_3", points=1, kind="choice", options=("a", "b", "c", "d"),
+    variants=CAPSTONE_VARIANTS, key="key_answer_11_3",
+    title="Which step shows the backward pass's bug",
+    hint="Check found_backward with your repaired dropout_backward and compute_cost, in each "
+         "step's setting, and see which is the first to fail.")
+
+_Q4 = question(
+    "11.answer_11_4", "answer_11_4", points=1, kind="choice", options=("a", "b", "c", "d"),
+    variants=CAPSTONE_VARIANTS, key="key_answer_11_4",
+    title="What the dropout layer's bug is",
+    hint="Read step 4's report of found_dropout_backward: a scale finding and its factor, "
+         "or no simple pattern.")
+
+_Q5 = question(
+    "11.answer_11_5", "answer_11_5", points=1, kind="choice", options=("a", "b", "c", "d"),
+    variants=CAPSTONE_VARIANTS, key="key_answer_11_5",
+    title="What the cost's bug is",
+    hint="Check found_compute_cost with your repaired backward, lambd > 0 and dropout off: "
+         "which weights fail, and with which finding?")
+
+EXERCISES = [_HARNESS, _Q1, _Q2, _DROPOUT, _BACKWARD, _COST, _Q3, _Q4, _Q5]
