@@ -3,6 +3,7 @@ answer it describes, the generic hints lead to answers that pass, the notebook's
 the references, and the lesson's claims about Hessians hold."""
 
 import json
+import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -25,6 +26,7 @@ from gradkit.grading.lesson07 import (
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = {e.id: e for e in EXERCISES}
+CODE = [e for e in EXERCISES if e.question is None]  # the exercises that are functions
 
 
 def is_convex_on_segment(f, a, b, n):
@@ -51,7 +53,7 @@ def _hints(exercise_id, wrong):
     return set(lessons.failed_hints(SPECS[exercise_id], wrong))
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", CODE, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests(exercise):
     for test in exercise.tests:
         assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
@@ -59,14 +61,14 @@ def test_reference_passes_its_own_tests(exercise):
 
 
 def test_expected_values_are_plain():
-    for exercise in EXERCISES:
+    for exercise in CODE:
         for test in exercise.tests:
             expected_value(exercise, test)
 
 
 def test_the_spec_module_holds_no_answer_body():
     source = Path(spec.__file__).read_text(encoding="utf-8")
-    for exercise in EXERCISES:
+    for exercise in CODE:
         cell = _notebook_cell(exercise.function).splitlines()
         begin = next(i for i, line in enumerate(cell) if "### BEGIN SOLUTION" in line)
         end = next(i for i, line in enumerate(cell) if "### END SOLUTION" in line)
@@ -290,7 +292,7 @@ def _assert_answer_is_reference(exercise, answer):
             test.name
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", CODE, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     ns = {"np": np}
     exec(_notebook_cell(exercise.function), ns)
@@ -348,3 +350,183 @@ def test_separable_logistic_regression_is_strictly_convex_without_a_minimum():
         costs.append(mlp.cost(params, X, Y))
         assert np.linalg.eigvalsh(hessian_fd(grad, theta, 1e-5)).min() > 0
     assert weights[0] < weights[1] < weights[2] and costs[0] > costs[1] > costs[2] > 0
+
+
+# --- the auto-checked questions --------------------------------------------------------
+
+from gradkit.grading.feedback import check_exercise  # noqa: E402
+from gradkit.grading.variants import variant  # noqa: E402
+
+QUESTIONS = [e for e in EXERCISES if e.question is not None]
+INSTRUCTOR_FILE = lessons.INSTRUCTOR.module("07")
+ANSWERS = {"07.answer_7_1": "b", "07.answer_7_2": "c", "07.answer_7_4": 8.5}
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def _outcome(exercise, value, student_id=""):
+    result = check_exercise(exercise, lambda: value, student_id=student_id)
+    (o,) = result.outcomes
+    assert o.expected == "(not shown)"
+    return result, o
+
+
+def _gives_away(value, text):
+    """Whether ``text`` names ``value``: a letter as an option, a number as a number."""
+    if isinstance(value, str):
+        patterns = [rf"\({value}\)", rf"['\"]{value}['\"]", rf"\boption {value}\b",
+                    rf"\*\*{value}\.\*\*"]
+    else:
+        patterns = [rf"(?<![\d.]){re.escape(str(value))}(?![\d])", r"8\.4", r"8\.46"]
+    return any(re.search(p, text) for p in patterns)
+
+
+def test_the_lesson_has_its_questions_in_order():
+    assert [e.id for e in EXERCISES] == [
+        "07.is_convex_on_segment", "07.hessian_fd", "07.classify_stationary_point",
+        "07.answer_7_1", "07.answer_7_2", "07.answer_7_4"]
+    assert {e.id: e.points for e in QUESTIONS} == {
+        "07.answer_7_1": 0.5, "07.answer_7_2": 1, "07.answer_7_4": 0.5}
+    assert SPECS["07.hessian_fd"].points == 4  # derived, no longer copied
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_the_solution_answer_passes_and_a_stub_is_unanswered(exercise):
+    answer = lessons.reference(exercise)
+    assert answer() == ANSWERS[exercise.id]
+    assert check(exercise.id, answer).status == "passed"
+    assert check(exercise.id, _stub).status == "unanswered"
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_a_wrong_answer_is_judged_without_showing_the_answer(exercise):
+    q = exercise.question
+    wrong = list(q.options) if q.kind != "number" else list(INSTRUCTOR_FILE.FEEDBACK[exercise.id])
+    wrong += [5.0, 12.0, 84.0] if q.kind == "number" else []
+    for value in wrong:
+        if value == ANSWERS[exercise.id]:
+            continue
+        result, o = _outcome(exercise, value)
+        assert result.status == "failed", value
+        assert o.hint and not _gives_away(ANSWERS[exercise.id], o.hint + " " + o.why), \
+            (value, o.hint)
+
+
+def test_each_wrong_choice_about_the_valley_gets_its_own_feedback():
+    exercise = SPECS["07.answer_7_1"]
+    feedback = INSTRUCTOR_FILE.FEEDBACK[exercise.id]
+    assert set(feedback) == {"a", "c", "d"}
+    hints = {option: _outcome(exercise, option)[1].hint for option in feedback}
+    assert hints == feedback and len(set(hints.values())) == 3
+
+
+def test_the_valley_prediction_is_what_the_notebook_shows():
+    # the Hessian XX^T/m of least squares with a repeated feature: one zero eigenvalue
+    x = np.linspace(-1, 1, 50)
+    X_dup = np.vstack([x, x])
+    eigenvalues = np.linalg.eigvalsh(X_dup @ X_dup.T / 50)
+    assert abs(eigenvalues[0]) < 1e-12 and eigenvalues[1] == pytest.approx(0.69, abs=0.01)
+    assert classify_stationary_point(X_dup @ X_dup.T / 50, 1e-8) == "inconclusive"
+    question = next(c for c in _markdown_cells() if c.startswith("### Question 7.1"))
+    assert '**b.** one positive and one zero eigenvalue, and "inconclusive"' in question
+
+
+def _markdown_cells():
+    nb = json.loads((ROOT / "solutions" / "07_convexity.ipynb").read_text())
+    return ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown"]
+
+
+def test_the_escape_prediction_has_a_tolerance_and_names_the_typical_slips():
+    exercise = SPECS["07.answer_7_4"]
+    assert ANSWERS[exercise.id] == pytest.approx(np.log(10) / np.log(1.313), rel=0.01)
+    for right in (8.46, 8, 9, 7.4, 9.5):
+        assert _outcome(exercise, right)[0].status == "passed", right
+    for slip, why in INSTRUCTOR_FILE.FEEDBACK[exercise.id].items():
+        assert _outcome(exercise, slip)[1].hint == why, slip
+    assert _outcome(exercise, 12)[1].hint == exercise.hint
+    assert _outcome(exercise, "eight")[1].why.startswith("return a number")
+
+
+def test_the_escape_prediction_agrees_with_training():
+    from gradkit import datasets, mlp, optim
+
+    X, Y = datasets.moons(300, noise=0.25, seed=1)
+    first = []
+    for scale in [1e-1, 1e-2, 1e-3, 1e-4]:
+        start = mlp.init_params([2, 3, 1], seed=0, scale=scale)
+        _, history = optim.train(start, X, Y, method="gd", lr=1.0, epochs=60, hidden="tanh")
+        first.append(int(np.argmax(history.cost < 0.6)))
+    per_factor = np.diff(first)
+    assert np.all(np.abs(per_factor - ANSWERS["07.answer_7_4"]) <= 0.15 * 8.5 + 0.5), first
+
+
+def _bowl_by_the_lessons_method(c):
+    """(convex, stationary points) of x**2 + c sin(x)**2, by the lesson's own tools: the
+    chord test on segments and the sign changes of g' on a wide grid."""
+    def g(x):
+        return float(x**2 + c * np.sin(x) ** 2)
+
+    segments = np.random.default_rng(0).uniform(-4, 4, size=(200, 2))
+    convex = all(is_convex_on_segment(g, a, b, 20) for a, b in segments)
+    xs = np.linspace(-3 * c - 1, 3 * c + 1, 20_000)
+    stationary = int(np.sum(np.diff(np.sign(2 * xs + c * np.sin(2 * xs))) != 0))
+    return convex, stationary
+
+
+@pytest.mark.parametrize("v", range(len(spec.BOWL_COEFFICIENTS)))
+def test_each_bowl_variant_is_solvable_by_the_lessons_method(v):
+    convex, stationary = _bowl_by_the_lessons_method(spec.bowl_coefficient(v))
+    letter = {(True, True): "a", (True, False): "b", (False, True): "c",
+              (False, False): "d"}[(convex, stationary == 1)]
+    assert INSTRUCTOR_FILE.key_answer_7_2(v) == letter
+    # several stationary points of this even g: the minimum at 0 and pairs around it
+    assert stationary % 2 == 1
+
+
+def test_the_bowl_variants_differ_and_variant_0_is_the_lessons_g():
+    keys = [INSTRUCTOR_FILE.key_answer_7_2(v) for v in range(12)]
+    assert spec.bowl_coefficient(0) == 3.0  # the g of section 4
+    assert keys[0] == ANSWERS["07.answer_7_2"] == lessons.reference("07.answer_7_2")()
+    assert set(keys) == {"a", "c", "d"}
+    assert SPECS["07.answer_7_2"].question.variants == 12
+
+
+def _student_with(target, key="07.answer_7_2", n=12):
+    return next(f"s{k}" for k in range(10_000) if variant(f"s{k}", key, n) == target)
+
+
+@pytest.mark.parametrize("v", [1, 3, 7])
+def test_a_student_is_judged_on_their_own_bowl(v):
+    exercise = SPECS["07.answer_7_2"]
+    student = _student_with(v)
+    key = INSTRUCTOR_FILE.key_answer_7_2(v)
+    assert check_exercise(exercise, lambda: key, student_id=student).status == "passed"
+    hints = set()
+    for option in exercise.question.options:
+        if option == key:
+            continue
+        result = check_exercise(exercise, lambda option=option: option, student_id=student)
+        (o,) = result.outcomes
+        assert result.status == "failed" and o.expected == "(not shown)"
+        assert o.hint != exercise.hint and not _gives_away(key, o.hint), (option, o.hint)
+        hints.add(o.hint)
+    assert len(hints) == 3  # each wrong claim is told what it overlooks
+    entry = lessons.INSTRUCTOR.question_entry(exercise, v)
+    assert len(entry["answer"]) == 1 and len(entry["feedback"]) == 3
+
+
+def test_the_default_answer_is_wrong_for_another_bowl():
+    exercise = SPECS["07.answer_7_2"]
+    v = next(v for v in range(1, 12) if INSTRUCTOR_FILE.key_answer_7_2(v) != "c")
+    assert check_exercise(exercise, lambda: "c", student_id=_student_with(v)).status == "failed"
+
+
+def test_the_difference_formula_comes_after_exercise_7_2():
+    cells = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+             for c in json.loads((ROOT / "solutions" / "07_convexity.ipynb").read_text())["cells"]]
+    formula = [i for i, c in enumerate(cells) if "\\nabla f(\\theta + h e_j) - " in c]
+    asked = next(i for i, c in enumerate(cells) if c.startswith("### Exercise 7.2"))
+    checked = next(i for i, c in enumerate(cells) if c.startswith('check("07.hessian_fd"'))
+    assert formula and min(formula) > checked > asked

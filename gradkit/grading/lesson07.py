@@ -6,13 +6,19 @@
   column by column, symmetrized, ``theta`` left unchanged.
 - ``07.classify_stationary_point`` — minimum, maximum, saddle or inconclusive
   from the eigenvalues of a symmetric Hessian, with a tolerance for zero.
+- ``07.answer_7_1`` — a prediction: what the Hessian of least squares with a repeated
+  feature says at its minimum (a choice).
+- ``07.answer_7_2`` — is the student's own bowl ``x**2 + c sin(x)**2`` convex, and how
+  many minima has it (a choice, one ``c`` per variant: :func:`bowl_coefficient`).
+- ``07.answer_7_4`` — a prediction: how many more updates a start 10 times closer to a
+  saddle costs (a number).
 """
 
 import numpy as np
 
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES"]
+__all__ = ["BOWL_COEFFICIENTS", "EXERCISES", "bowl_coefficient"]
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9):
@@ -140,8 +146,9 @@ def _hessian_post(args, value):
     return [H, bool(np.array_equal(args[1], np.asarray(after)))]
 
 
-_ONE_SIDED = ("that is a one-sided difference, whose error shrinks like h only: the exercise "
-              "asks for the central difference of its formula, whose error shrinks like h**2.")
+_ONE_SIDED = ("that is a one-sided difference, whose error shrinks like h only: difference "
+              "the gradient at two points on either side of theta, whose error shrinks like "
+              "h**2 (lesson 02).")
 _UNSYMMETRIC = ("your H is not symmetric: its columns' truncation errors differ, and the "
                 "exercise's text asks you to remove that asymmetry before returning H.")
 
@@ -149,7 +156,7 @@ _HESSIAN = Exercise(
     id="07.hessian_fd",
     title="A Hessian from finite differences of the gradient",
     function="hessian_fd",
-    points=3,
+    points=4,
     tests=[
         Test("a quadratic in 3 variables: H is its matrix A",
              args=_hessian_args(_quadratic_grad, [0.5, -1.0, 2.0], 1e-4), call=_hessian_call,
@@ -189,9 +196,10 @@ _HESSIAN = Exercise(
         Mistake(_UNSYMMETRIC, wrong="hessian_unsymmetrized", part=0),
         Mistake(_UNSYMMETRIC, wrong="hessian_unsymmetrized_transposed", part=0),
     ],
-    hint="Build H column by column from the central differences of grad in the formula of "
-         "Exercise 7.2, evaluated at new shifted arrays so that theta is left unchanged; then "
-         "make it symmetric as the text says, and return it with shape (n, n).",
+    hint="Build H column by column: column j from two gradients, at theta shifted by h "
+         "either way along theta_j (new arrays, so that theta is left unchanged), divided by "
+         "the distance between the two points; then make it symmetric as the text says, and "
+         "return it with shape (n, n).",
 )
 
 
@@ -263,4 +271,32 @@ _CLASSIFY = Exercise(
          "those within tol of 0 as zero; decide the saddle case before the others.",
 )
 
-EXERCISES = [_CONVEX, _HESSIAN, _CLASSIFY]
+# --- the questions ----------------------------------------------------------------
+
+_VALLEY = question(
+    "07.answer_7_1", "answer_7_1", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="Predict: the Hessian of a valley of minima",
+    hint="Not this one: reread what the five runs' final weights and costs had in common.")
+
+#: the c of each variant's bowl g(x) = x**2 + c sin(x)**2; variant 0 is the lesson's own g
+BOWL_COEFFICIENTS = (3.0, 0.5, 0.8, 2.0, 2.5, 3.5, 4.0, 6.0, 7.0, 8.0, 10.0, 0.3)
+
+
+def bowl_coefficient(variant):
+    """The ``c`` of the bowl ``g(x) = x**2 + c sin(x)**2`` of ``variant`` (a float)."""
+    return BOWL_COEFFICIENTS[int(variant)]
+
+
+_BOWL = question(
+    "07.answer_7_2", "answer_7_2", points=1, kind="choice", options=("a", "b", "c", "d"),
+    variants=len(BOWL_COEFFICIENTS), title="Your own bowl: convex? how many minima?",
+    hint="Not this one: test your g as section 4 tested its g, both ways: its curvature, "
+         "and its stationary points.")
+
+_ESCAPE = question(
+    "07.answer_7_4", "answer_7_4", points=0.5, kind="number", digits=2, rtol=0.15,
+    title="Predict: the time to leave a saddle",
+    hint="Not this one: after k updates the part along that eigenvector has grown by a "
+         "factor of 1.313 to the power k; how large must k be for a factor of 10?")
+
+EXERCISES = [_CONVEX, _HESSIAN, _CLASSIFY, _VALLEY, _BOWL, _ESCAPE]

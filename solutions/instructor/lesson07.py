@@ -93,3 +93,65 @@ def classify_by_determinant(H, tol):
 def classify_by_diagonal(H, tol):
     # the eigenvalue rule applied to the diagonal of H, the curvatures along the axes
     return _by_eigenvalue_signs(np.diag(np.asarray(H, dtype=float)), tol)
+
+
+def key_answer_7_2(variant):
+    """The letter of the bowl of ``variant``, found as section 4 finds it for its g: the
+    smallest g'' on a grid (convex or not) and the sign changes of g' (how many
+    stationary points; every one lies in |x| <= c / 2, inside the grid)."""
+    from gradkit.grading.lesson07 import bowl_coefficient
+
+    c = bowl_coefficient(variant)
+    xs = np.linspace(-6, 6, 2000)  # an even count: the grid avoids x = 0 itself
+    g_prime = 2 * xs + c * np.sin(2 * xs)
+    one = int(np.sum(np.diff(np.sign(g_prime)) != 0)) == 1
+    convex = float(np.min(2 + 2 * c * np.cos(2 * xs))) >= 0
+    return _BOWL_LETTERS[(convex, one)]
+
+
+_BOWL_LETTERS = {(True, True): "a", (True, False): "b", (False, True): "c", (False, False): "d"}
+_BOWL_CLAIMS = {letter: claim for claim, letter in _BOWL_LETTERS.items()}
+
+
+def _bowl_feedback(option, answer, variant):
+    # which half of the claim the evidence contradicts, never what the evidence says
+    if option == answer or option not in _BOWL_CLAIMS:
+        return None
+    (convex, one), (is_convex, has_one) = _BOWL_CLAIMS[option], _BOWL_CLAIMS[answer]
+    said = []
+    if convex and not is_convex:
+        said.append("a convex g has g'' >= 0 everywhere and passes every chord test: look "
+                    "for the smallest g'' of your g on a grid, or a failing segment.")
+    if is_convex and not convex:
+        said.append("to be not convex, your g needs a point where g'' < 0, or a segment "
+                    "whose chord test fails: find one before you claim it.")
+    if one and not has_one:
+        said.append("count the sign changes of your g' on a grid wide enough to hold every "
+                    "stationary point (2x = -c sin 2x keeps them within |x| <= c/2).")
+    if has_one and not one:
+        said.append("several minima need several sign changes of g': count those of your "
+                    "g' on a grid wide enough (every stationary point lies within |x| <= c/2).")
+    return " ".join(said) or None
+
+
+FEEDBACK = {
+    "07.answer_7_1": {
+        "a": "two positive eigenvalues would curve the cost up in every direction and allow "
+             "one minimizer only; the five runs ended at different weights with the same cost.",
+        "c": "a negative eigenvalue would let the cost go below the runs' common final cost "
+             "along some direction; least squares is convex.",
+        "d": "the classifier counts an eigenvalue within tol of 0 as zero: reread the table "
+             "of Exercise 7.3 for what a zero makes of the point.",
+    },
+    "07.answer_7_2": _bowl_feedback,
+    "07.answer_7_4": {
+        3.2: "that is 1 / 0.313, the updates for the part along the eigenvector to grow by "
+             "0.313 times itself once, not by a factor of 10.",
+        2.3: "that is log 10 alone: divide by the log of what one update multiplies the part "
+             "by.",
+        0.12: "that is log10(1.313), the growth of one update on a log scale; the question "
+              "asks for how many updates make a factor of 10.",
+        1.3: "that is the factor of one update; the question asks for how many updates make "
+             "a factor of 10.",
+    },
+}
