@@ -219,7 +219,7 @@ _RELU = Exercise(
     ],
     mistakes=[
         Mistake("you multiplied dA by the activation A = max(Z, 0): relu's derivative is not "
-                "its value; reread what ∂A/∂Z is on each side of 0 (the ReLU paragraph).",
+                "its value: what is the slope of max(Z, 0) on each side of 0?",
                 wrong="relu_times_activation"),
         Mistake("you returned the mask (Z > 0) alone: that is the local derivative only, and "
                 "the chain rule also involves the upstream gradient.", wrong="relu_mask_alone"),
@@ -228,8 +228,8 @@ _RELU = Exercise(
         Mistake("the mask is flipped: your gradient flows where relu is flat.",
                 wrong="relu_mask_flipped"),
     ],
-    hint="Multiply the upstream dA by relu's local derivative, which the ReLU paragraph above "
-         "gives on each side of 0 and at 0.",
+    hint="The chain rule: the upstream dA times relu's local derivative, the slope of "
+         "max(Z, 0) on each side of 0 (and 0 at Z = 0, as the ReLU paragraph says).",
 )
 
 
