@@ -119,3 +119,81 @@ def test_no_spec_module_docstring_spells_out_an_answer(lesson):
         f"lesson{lesson}",))
     text = inspect.getdoc(module) or ""
     assert not leaks_in(text, _fragments_of(lesson)), leaks_in(text, _fragments_of(lesson))
+
+
+def _questions():
+    return [e for lesson in lesson_numbers() for e in exercises_for_lesson(lesson)
+            if e.question is not None]
+
+
+def _student_for(exercise, v):
+    """A student id whose variant of ``exercise`` is ``v`` ("" for the default one)."""
+    from gradkit.grading.variants import variant
+
+    if v == 0:
+        return ""
+    return next(f"s{k}" for k in range(100000)
+                if variant(f"s{k}", exercise.id, exercise.question.variants) == v)
+
+
+def _wrong_answers(exercise, answer):
+    q = exercise.question
+    if q.kind in ("choice", "name"):
+        return [o for o in q.options if o != answer]
+    return [answer * 3 + 1, -answer - 7, answer * 10 + 5]
+
+
+def shows_answer(text, answer, kind):
+    """True when ``text`` holds the answer: a name or a multi-digit number as a word (a
+    letter of a multiple choice is only searched as ``'c'`` or ``(c)``)."""
+    if kind == "choice":
+        return f"'{answer}'" in text or f"({answer})" in text
+    word = re.escape(str(answer) if kind == "name" else f"{answer:g}")
+    return len(str(answer)) > 1 and re.search(rf"(?<![\w.]){word}(?![\w.])", text) is not None
+
+
+@pytest.mark.parametrize("exercise", _questions(), ids=lambda e: e.id)
+def test_no_question_shows_its_answer_in_any_variant(exercise):
+    from gradkit.grading.feedback import check_exercise
+    from gradkit.grading.references import Instructor
+
+    instructor = Instructor(ROOT / "solutions")
+    q = exercise.question
+    for v in range(max(1, q.variants)):
+        answer = instructor.question_answer(exercise, v)
+        student = _student_for(exercise, v)
+        assert check_exercise(exercise, lambda a=answer: a, student).status == "passed", v
+        for wrong in _wrong_answers(exercise, answer):
+            result = check_exercise(exercise, lambda w=wrong: w, student)
+            assert result.status == "failed", (v, wrong)
+            (outcome,) = result.outcomes
+            assert outcome.expected == "(not shown)"
+            said = outcome.why + " " + outcome.hint
+            assert not shows_answer(said, answer, q.kind), (v, wrong, said)
+
+
+def test_the_question_scan_finds_an_answer_in_feedback():
+    """The negative case: feedback that names the answer is caught."""
+    assert shows_answer("it is relu_derivative_from_activation, not this", "relu_derivative_"
+                        "from_activation", "name")
+    assert shows_answer("the loop makes 88 calls", 88, "number")
+    assert not shows_answer("the loop makes 880 calls", 88, "number")
+    assert shows_answer("the right one is (c)", "c", "choice")
+    assert not shows_answer("compare the ratios", "c", "choice")
+
+
+@pytest.mark.parametrize("exercise", [e for e in _questions() if e.question.kind == "name"],
+                         ids=lambda e: e.id)
+def test_the_check_data_of_a_name_question_holds_no_name(exercise):
+    import json
+
+    from gradkit.grading import checkdata
+
+    entry = checkdata.load(exercise.lesson)["exercises"][exercise.id]["question"]
+    hexes = re.compile(r"^[0-9a-f]{24}$")
+    for data in entry.values():  # only hashes and sealed (base64) text
+        assert set(data) == {"answer", "feedback"}
+        assert all(hexes.match(h) for h in list(data["answer"]) + list(data["feedback"]))
+        assert all(re.fullmatch(r"[A-Za-z0-9+/]*=*", t) for t in data["feedback"].values())
+    dumped = json.dumps(entry)  # and no name long enough to be found by chance in base64
+    assert [o for o in exercise.question.options if len(o) >= 4 and o in dumped] == []
