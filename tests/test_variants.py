@@ -235,3 +235,27 @@ def test_the_check_data_of_a_question_holds_no_answer_and_seals_its_feedback():
     # another variant's hashes do not accept this variant's answer
     assert questions.judge_question(ex, "c", questions.entry(ex, "c", feedback, 3)).status \
         == "fail"
+
+
+def test_stored_answers_are_stale_only_when_the_answer_itself_moves(monkeypatch):
+    # another CPU moves an answer computed from data by round-off: the edges of its accepted
+    # set may move, the answer may not
+    from gradkit.grading import checkdata, spec
+
+    ex = _q("number", digits=2, rtol=0.07)
+    monkeypatch.setattr(spec, "get_exercise", lambda exercise_id: ex)
+
+    class Fake:
+        answer = 0.0123
+
+        def question_answer(self, exercise, v):
+            return self.answer
+
+    fake = Fake()
+    stored = {"0": questions.entry(ex, 0.0123, None)}
+    edge = {"0": questions.entry(ex, 0.01230004, None)}
+    assert checkdata._same_question("99.q", edge, stored, fake)
+    fake.answer = 0.0150
+    moved = {"0": questions.entry(ex, 0.0150, None)}
+    assert not checkdata._same_question("99.q", moved, stored, fake)
+    assert not checkdata._same_question("99.q", {}, stored, fake)
