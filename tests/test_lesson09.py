@@ -28,6 +28,8 @@ from gradkit.grading.feedback import expected_value, run_test
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "09_what_checks_miss.ipynb"
 SPECS = {e.id: e for e in L.EXERCISES}
+FUNCTIONS = [e for e in L.EXERCISES if e.question is None]  # the exercises with tests
+QUESTIONS = [e for e in L.EXERCISES if e.question is not None]
 X_TRAIN, Y_TRAIN, X_TEST, Y_TEST = L.lesson_data()
 
 
@@ -42,14 +44,14 @@ def _shown_hint(exercise_id, wrong):
     return result.hint
 
 
-@pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests_with_plain_values(exercise):
     for test in exercise.tests:
         assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
         expected_value(exercise, test)
 
 
-@pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.id)
 def test_no_mistake_fires_on_the_reference(exercise):
     for test in exercise.tests:
         got = test.after(test.make_args(),
@@ -59,7 +61,7 @@ def test_no_mistake_fires_on_the_reference(exercise):
 
 
 def test_every_wrong_mistake_has_a_value_on_some_public_test():
-    for exercise in L.EXERCISES:
+    for exercise in FUNCTIONS:
         named = {m.wrong for m in exercise.mistakes if m.wrong}
         found = set().union(*(lessons.INSTRUCTOR.wrong_values(exercise, t)
                               for t in exercise.tests))
@@ -76,7 +78,7 @@ def _solution_lines(function):
     return sorted({line for line in lines if len(line) >= 25 and not line.startswith("#")})
 
 
-@pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
     source = Path(L.__file__).read_text(encoding="utf-8")
     lines = _solution_lines(exercise.function)
@@ -100,11 +102,17 @@ def test_the_set_up_checks_judge_after_the_call_and_a_faked_verdict_fails(exerci
         assert not plain.compare(faked, expected)[0], test.name
 
 
-def test_the_points_add_up_to_ten():
+def test_the_points_add_up_to_ten_and_thought_weighs_more_than_transcription():
     assert sum(e.points for e in L.EXERCISES) == 10
-    assert [e.id for e in L.EXERCISES] == ["09.loss_at_init_ok", "09.overfits_tiny_batch",
-                                           "09.per_layer_grad_norms", "09.which_check",
-                                           "09.repaired_init"]
+    assert [e.id for e in L.EXERCISES] == [
+        "09.answer_9_1", "09.loss_at_init_ok", "09.overfits_tiny_batch", "09.answer_9_2",
+        "09.per_layer_grad_norms", "09.answer_9_3", "09.which_check", "09.which_check_yours",
+        "09.repaired_init", "09.answer_9_5"]
+    points = {e.id: e.points for e in L.EXERCISES}
+    assert all(points[q.id] == 0.5 for q in QUESTIONS if q.id != "09.which_check_yours")
+    copied = max(points["09.loss_at_init_ok"], points["09.per_layer_grad_norms"])
+    assert min(points["09.which_check"], points["09.which_check_yours"],
+               points["09.repaired_init"]) > copied
 
 
 # ---- 09.loss_at_init_ok ------------------------------------------------------------------
@@ -353,7 +361,7 @@ def _answer_cell(name):
     return lessons.code_cell(SOLUTION, name)
 
 
-@pytest.mark.parametrize("exercise", L.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     ns = {"np": np}
     exec(_answer_cell(exercise.function), ns)
@@ -384,7 +392,10 @@ def test_the_notebook_data_and_mysteries_are_the_specs():
     sources = "\n".join(src for src, _ in _cells())
     assert "gk.datasets.moons(400, noise=0.2, seed=0)" in sources
     assert "train_test_split(X, Y, test_size=0.25, seed=0)" in sources
-    assert "from gradkit.grading.lesson09 import CHECKS, MYSTERIES, SetUp" in sources
+    assert ("from gradkit.grading.lesson09 import CHECKS, MYSTERIES, N_OWN, OWN_MYSTERIES, "
+            "SetUp") in sources
+    assert 'v = variant(STUDENT_ID, "09.which_check_yours", N_OWN)' in sources
+    assert "YOURS = OWN_MYSTERIES[v]" in sources
 
 
 def test_every_figure_cell_has_alt_text_and_the_metadata_names_the_lesson():
@@ -545,6 +556,213 @@ def test_the_lost_update_never_moves():
     assert np.all(costs == costs[0]) and round(costs[0], 3) == 0.675
 
 
+# ---- the questions and predictions ------------------------------------------------------
+
+INSTRUCTOR_FILE = lessons.INSTRUCTOR.module("09")
+ANSWERS = {"09.answer_9_1": 0.125, "09.answer_9_2": "c", "09.answer_9_3": "a",
+           "09.answer_9_5": "d"}
+
+
+def _raises():
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_a_questions_solution_passes_and_a_stub_is_unanswered(exercise):
+    answer = lessons.reference(exercise)
+    result = check(exercise.id, answer)
+    assert result.status == "passed", repr(result)
+    assert result.outcomes[0].expected == "(not shown)"
+    assert check(exercise.id, _raises).status == "unanswered"
+
+
+def test_the_solutions_answers_are_these():
+    for exercise_id, value in ANSWERS.items():
+        assert lessons.reference(exercise_id)() == value, exercise_id
+    assert lessons.reference("09.which_check_yours")() == INSTRUCTOR_FILE.key_which_check_yours(0)
+
+
+@pytest.mark.parametrize("exercise_id", ["09.answer_9_2", "09.answer_9_3", "09.answer_9_5"])
+def test_each_wrong_option_gets_its_own_feedback_and_never_the_answer(exercise_id):
+    exercise, answer = SPECS[exercise_id], ANSWERS[exercise_id]
+    feedback = INSTRUCTOR_FILE.FEEDBACK[exercise_id]
+    assert set(feedback) == set(exercise.question.options) - {answer}
+    assert len(set(feedback.values())) == len(feedback)  # each its own
+    for option in exercise.question.options:
+        result = check(exercise_id, lambda option=option: option)
+        outcome = result.outcomes[0]
+        assert outcome.expected == "(not shown)"
+        if option == answer:
+            assert result.status == "passed"
+            continue
+        assert result.status == "failed"
+        assert outcome.hint == feedback[option]
+        said = outcome.hint + outcome.why + outcome.expected + result.message
+        assert f"{answer!r}" not in said and f"{answer})" not in said
+        assert f"expected {answer!r}" not in str(result) + result._repr_html_()
+    # letters are not what the answer is: a letter outside the options is told the options
+    assert "one of" in check(exercise_id, lambda: "e").outcomes[0].why
+
+
+def test_the_right_letter_varies_between_questions():
+    letters = [ANSWERS[i] for i in ("09.answer_9_2", "09.answer_9_3", "09.answer_9_5")]
+    assert len(set(letters)) == 3
+
+
+@pytest.mark.parametrize(("value", "known"), [
+    (0.693, 0.693), (0.69, 0.693), (0.25, 0.25), (0.26, 0.25), (0.5, 0.5), (0.0, 0.0)])
+def test_a_known_wrong_mse_prediction_gets_its_feedback(value, known):
+    result = check("09.answer_9_1", lambda: value)
+    assert result.status == "failed"
+    hint = result.outcomes[0].hint
+    assert hint == INSTRUCTOR_FILE.FEEDBACK["09.answer_9_1"][known]
+    assert "0.125" not in str(result) + result._repr_html_() and "1/8" not in hint
+
+
+def test_the_mse_prediction_accepts_what_the_cell_prints_and_not_an_unlisted_value():
+    for value in (0.125, 0.122, 0.12, 0.13, 1 / 8):
+        assert check("09.answer_9_1", lambda value=value: value).status == "passed", value
+    result = check("09.answer_9_1", lambda: 0.3)
+    assert result.status == "failed"
+    assert result.outcomes[0].hint == SPECS["09.answer_9_1"].hint
+    assert "return a number" in check("09.answer_9_1", lambda: "an eighth").outcomes[0].why
+
+
+def test_no_question_feedback_names_its_answer():
+    for exercise_id, answer in ANSWERS.items():
+        exercise = SPECS[exercise_id]
+        texts = [exercise.hint, *INSTRUCTOR_FILE.FEEDBACK[exercise_id].values()]
+        for text in texts:
+            assert f"{answer})" not in text and f"'{answer}'" not in text
+            assert "0.125" not in text and "4000" not in text and "4^6" not in text
+
+
+def test_the_predictions_are_what_the_lesson_computes():
+    # 9.1: every probability near 1/2, so the MSE starts near (1/2)^2 / 2
+    J = L.SetUp(loss="mse").cost(L.SetUp().init_params(0), X_TRAIN, Y_TRAIN)
+    assert abs(J - ANSWERS["09.answer_9_1"]) <= 0.05 * ANSWERS["09.answer_9_1"]
+    assert check("09.answer_9_1", lambda: round(J, 3)).status == "passed"
+    # 9.2: c, the misaligned labels fall below 1% of their start on 10 examples
+    perm = np.random.default_rng(9).permutation(X_TRAIN.shape[1])
+    flagged, first, last = L._tiny_batch(L.SetUp(), X_TRAIN[:, perm], Y_TRAIN)
+    assert not flagged and last < 0.01 * first
+    # 9.3: a, |dW7| / |dW1| about 4^6 for sigmoid (within a factor of 2), about 1 for ReLU
+    deep = [2] + [16] * 6 + [1]
+    ratio = {}
+    for hidden, scale in (("relu", "he"), ("sigmoid", "xavier")):
+        g = gk.mlp.gradients(gk.mlp.init_params(deep, seed=0, scale=scale), X_TRAIN, Y_TRAIN,
+                             hidden=hidden)
+        ratio[hidden] = np.linalg.norm(g["W7"]) / np.linalg.norm(g["W1"])
+    assert 4 ** 6 / 2 < ratio["sigmoid"] < 2 * 4 ** 6 and 1 / 3 < ratio["relu"] < 3
+
+
+# ---- 09.which_check_yours: a mystery per student -------------------------------------------
+
+@functools.cache
+def _found_by_the_lessons_method(v):
+    """The checks of the notebook's own run_check (the student's functions) that flag
+    variant v's set-up, computed here, apart from the instructor's key."""
+    ns = _notebook_functions()
+    return [name for name in L.CHECKS if ns["run_check"](name, L.OWN_MYSTERIES[v], show=False)]
+
+
+@pytest.mark.parametrize("v", range(L.N_OWN))
+def test_each_variant_passes_the_gradient_check_and_one_check_flags_it(v):
+    setup = L.OWN_MYSTERIES[v]
+    params = setup.init_params(0)
+    report = gk.check_gradients(lambda p: setup.cost(p, X_TRAIN, Y_TRAIN), params,
+                                setup.gradients(params, X_TRAIN, Y_TRAIN))
+    assert report.passed
+    found = _found_by_the_lessons_method(v)
+    assert found == [INSTRUCTOR_FILE.key_which_check_yours(v)], (v, found)
+    assert setup.change and setup.change not in {m.change for m in L.MYSTERIES.values()}
+
+
+def test_the_variants_differ_and_variant_0_is_the_solutions():
+    keys = [INSTRUCTOR_FILE.key_which_check_yours(v) for v in range(L.N_OWN)]
+    assert keys[0] == lessons.reference("09.which_check_yours")()
+    assert sorted(set(keys)) == sorted(L.CHECKS[1:])  # each sanity check is somebody's answer
+    assert len({s.change for s in L.OWN_MYSTERIES}) == L.N_OWN
+    assert L.own_mystery("") is L.OWN_MYSTERIES[0]
+
+
+def _student_of_variant(v):
+    """A student id whose variant of 09.which_check_yours is ``v`` ("" for 0)."""
+    from gradkit.grading.variants import variant
+
+    if v == 0:
+        return ""
+    return next(f"t{n}" for n in range(5000)
+                if variant(f"t{n}", "09.which_check_yours", L.N_OWN) == v)
+
+
+def _student_with(answer):
+    """A student id whose variant's answer is (or, with a "!" prefix, is not) ``answer``."""
+    from gradkit.grading.variants import variant
+
+    want, negate = answer.lstrip("!"), answer.startswith("!")
+    for n in range(1000):
+        sid = f"s{n:04d}"
+        key = INSTRUCTOR_FILE.key_which_check_yours(variant(sid, "09.which_check_yours",
+                                                            L.N_OWN))
+        if (key == want) != negate:
+            return sid
+    raise AssertionError(answer)
+
+
+def test_a_student_is_judged_on_their_own_variant():
+    from gradkit.grading.feedback import check_exercise
+    from gradkit.grading.variants import use_student, variant
+
+    exercise = SPECS["09.which_check_yours"]
+    sid = _student_with("!" + lessons.reference("09.which_check_yours")())
+    v = variant(sid, exercise.id, L.N_OWN)
+    assert v != 0 and L.own_mystery(sid) is L.OWN_MYSTERIES[v]
+    theirs = INSTRUCTOR_FILE.key_which_check_yours(v)
+    assert check_exercise(exercise, lambda: theirs, student_id=sid).status == "passed"
+    default = lessons.reference("09.which_check_yours")
+    result = check_exercise(exercise, default, student_id=sid)  # the text's answer: not theirs
+    assert result.status == "failed" and result.outcomes[0].expected == "(not shown)"
+    assert check_exercise(exercise, default).status == "passed"  # the default variant's
+    with use_student(sid):  # check() reads the caller's STUDENT_ID, "" in this module
+        assert check(exercise.id, lambda: theirs).status == "failed"
+    ns = {"STUDENT_ID": sid, "check": check, "theirs": theirs}  # as in the student's notebook
+    exec("result = check('09.which_check_yours', lambda: theirs)", ns)
+    assert ns["result"].status == "passed"
+
+
+@pytest.mark.parametrize("v", range(L.N_OWN))
+def test_a_wrong_check_is_told_what_it_printed_on_that_variant_and_never_the_answer(v):
+    from gradkit.grading.feedback import check_exercise
+    from gradkit.grading.references import Instructor
+
+    exercise = SPECS["09.which_check_yours"]
+    answer = INSTRUCTOR_FILE.key_which_check_yours(v)
+    entry = Instructor(ROOT / "solutions").question_entry(exercise, v)
+    assert len(entry["answer"]) == 1 and len(entry["feedback"]) == len(L.CHECKS) - 1
+    sid = _student_of_variant(v)
+    whys = set()
+    for option in L.CHECKS:
+        result = check_exercise(exercise, lambda option=option: option, student_id=sid)
+        if option == answer:
+            assert result.status == "passed"
+            continue
+        assert result.status == "failed"
+        why = result.outcomes[0].hint
+        whys.add(why)
+        if option != "gradient_check":
+            assert why.startswith(f"{option} passes your set-up (")
+            assert L.evidence(option, L.OWN_MYSTERIES[v])[1] in why
+        shown = str(result) + result._repr_html_()
+        assert not any(alias in shown for alias in ALIASES[answer]), (v, option, shown)
+    assert len(whys) == len(L.CHECKS) - 1
+
+
+def test_a_name_outside_the_checks_is_told_to_spell_one():
+    result = check("09.which_check_yours", lambda: "tiny batch")
+    assert result.status == "failed"
+    assert "spelled as there" in result.outcomes[0].why
+
 # ---- grading a submission ------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -572,13 +790,32 @@ def graded(tmp_path_factory):
                              "    params = gk.mlp.init_params(layer_dims, seed=0)\n"
                              "    return {k: np.full_like(v, 0.1) if k[0] == 'W' else v\n"
                              "            for k, v in params.items()}\n")
+    # a student whose variant's answer is not the text's: graded on their own set-up
+    sid = _student_with("!" + lessons.reference("09.which_check_yours")())
+    theirs = INSTRUCTOR_FILE.key_which_check_yours(L.OWN_MYSTERIES.index(L.own_mystery(sid)))
+    with_id = edited(solution, 'STUDENT_ID = ""', lambda _: f"STUDENT_ID = {sid!r}\n")
+    own = edited(with_id, "def which_check_yours",
+                 lambda _: f"def which_check_yours():\n    return {theirs!r}\n")
     return grade_variants(tmp_path_factory.mktemp("lesson09"), "09_what_checks_miss",
-                          {"correct": solution, "wrong": wrong, "faked": faked}, timeout=20.0)
+                          {"correct": solution, "wrong": wrong, "faked": faked,
+                           "own": own, "copied": with_id}, timeout=20.0)
 
 
 def test_grader_gives_the_solution_full_marks(graded):
     sub = graded["correct"]
     assert sub.error is None and sub.score == sub.max_score == 10
+
+
+def test_grader_judges_a_student_on_their_own_variant(graded):
+    own, copied = graded["own"].exercise_scores(), graded["copied"].exercise_scores()
+    assert graded["own"].score == 10 and own["09.which_check_yours"] == 1.5
+    # the default variant's answer, handed in with an id whose set-up is another: no points
+    assert copied["09.which_check_yours"] == 0 and graded["copied"].score == 10 - 1.5
+    output = next(t.output for t in graded["copied"].tests
+                  if t.exercise == "09.which_check_yours")
+    answer = INSTRUCTOR_FILE.key_which_check_yours(
+        L.OWN_MYSTERIES.index(L.own_mystery(graded["copied"].student_id)))
+    assert answer not in output and "passes your set-up" in output
 
 
 def test_grader_judges_the_set_ups_itself_so_a_faked_check_earns_nothing(graded):
@@ -595,12 +832,14 @@ def test_grader_judges_the_set_ups_itself_so_a_faked_check_earns_nothing(graded)
 
 def test_grader_gives_partial_credit_per_setup_and_zero_to_a_constant_init(graded):
     scores = graded["wrong"].exercise_scores()
-    assert scores["09.which_check"] == pytest.approx(3 * 2 / 4)
+    assert scores["09.which_check"] == pytest.approx(1.5 * 2 / 4)
     assert scores["09.repaired_init"] < 3
-    assert scores["09.loss_at_init_ok"] == 1 and scores["09.overfits_tiny_batch"] == 2
+    assert scores["09.loss_at_init_ok"] == 0.5 and scores["09.overfits_tiny_batch"] == 1
 
 
-def test_question_2_tanh_revives_dead_units_but_not_zero_weights():
+# ---- Question 9.5: what tanh cures ----------------------------------------------------------
+
+def test_question_9_5_tanh_revives_dead_units_but_not_zero_weights():
     dims = [2, 16, 16, 1]
     zero = {k: np.zeros_like(v) for k, v in gk.mlp.init_params(dims, seed=0).items()}
     grads = gk.mlp.gradients(zero, X_TRAIN, Y_TRAIN, hidden="tanh")

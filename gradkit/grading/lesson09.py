@@ -1,17 +1,24 @@
 """Exercise specs of lesson 09, what a gradient check cannot see
 (``solutions/09_what_checks_miss.ipynb``).
 
+- ``09.answer_9_1`` — a prediction (a number): the MSE set-up's loss at initialization.
 - ``09.loss_at_init_ok`` — ``(expected, ok)``: the loss a k-class net should start at,
   and whether a cost is within ``rtol`` of it.
 - ``09.overfits_tiny_batch`` — ``(first, last, ok)``: whether training on a tiny batch
   drives its cost down far enough.
+- ``09.answer_9_2`` — a prediction (a letter): the misaligned labels on a tiny batch.
 - ``09.per_layer_grad_norms`` — a norm per gradient tensor, by name.
+- ``09.answer_9_3`` — a prediction (a letter): how far sigmoid gradients vanish.
 - ``09.which_check`` — ``{letter: check}`` naming, for each set-up of :data:`MYSTERIES`, a
   check of :data:`CHECKS` that flags it. It is graded by what the named check prints on
   that set-up (:func:`evidence`): the expected value reads "flags it", so the feedback
   never shows which check the reference names.
+- ``09.which_check_yours`` — a name, one of :data:`CHECKS`: the check that flags the
+  student's own set-up, ``OWN_MYSTERIES[variant]`` (a variant per ``STUDENT_ID``). The
+  answer is never shown; a wrong name is told what that check printed.
 - ``09.repaired_init`` — an initialization that breaks the symmetry of a constant one:
   graded by the sanity checks it must pass, not by its values.
+- ``09.answer_9_5`` — a letter: which of two bugs another activation would cure.
 
 A training set-up is a :class:`SetUp`: a ``[2, 16, 16, 1]`` ReLU network with a sigmoid
 output trained by batch gradient descent, written out in numpy, in which each field can
@@ -21,7 +28,7 @@ gradient check passes. The healthy set-up equals :func:`gradkit.mlp.cost_and_gra
 The references are the answer cells of the solution notebook, and the mistakes
 that need a near-copy of an answer are functions of ``solutions/instructor/lesson09.py`` (see
 :mod:`gradkit.grading.references`); neither ships in this module. The tests that
-judge a set-up (Exercises 9.4 and 9.5) get back from the student's process only
+judge a set-up (Exercises 9.4 and 9.6) get back from the student's process only
 what their function returned (a name, parameters) and run the checks on it here
 (``post=``), in the grader's process and in ``check()``: with the lesson's fixed
 settings (two classes, 10 examples), not the exercises' functions.
@@ -35,10 +42,10 @@ import numpy as np
 import gradkit as gk
 from gradkit import nn
 from gradkit.grading import plain
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["CHECKS", "EXERCISES", "MYSTERIES", "SetUp", "evidence", "grad_norm_flags",
-           "l2_raises_cost", "lesson_data"]
+__all__ = ["CHECKS", "EXERCISES", "MYSTERIES", "N_OWN", "OWN_MYSTERIES", "SetUp", "evidence",
+           "grad_norm_flags", "l2_raises_cost", "lesson_data", "own_mystery"]
 
 LAYER_DIMS = (2, 16, 16, 1)
 OUTPUT_SCALE = 0.1
@@ -60,22 +67,30 @@ class SetUp:
     name : str
     change : str
         The line of code that differs from the healthy set-up.
-    loss : {"cross_entropy", "mse", "positives_only"}
+    loss : {"cross_entropy", "mse", "positives_only", "negatives_only", "log10", "over_2m"}
         Mean binary cross-entropy of ``sigmoid(Z_L)``; half the mean squared error of the
-        probabilities; or ``-mean(Y log A)``, cross-entropy without its ``(1 - Y)`` term.
+        probabilities; ``-mean(Y log A)``, cross-entropy without its ``(1 - Y)`` term;
+        ``-mean((1 - Y) log(1 - A))``, without its ``Y`` term; cross-entropy with ``log10``
+        in place of the natural log; or the summed cross-entropy divided by ``2m``.
     activation : bool
         False: the hidden layers forget their ReLU (``A = Z``), in the forward and the
         backward pass.
-    bias : bool
-        False: ``Z = W @ A_prev`` (no ``+ b``), and ``db = 0``, the true gradient of that.
+    bias : bool or int
+        False: ``Z = W @ A_prev`` (no ``+ b``), and ``db = 0``, the true gradient of that;
+        a layer number ``l``: only layer ``l`` has no ``+ b``.
     l2 : float
         Sign of the L2 term in the cost and in the gradient: 1, 0 (lambd never used), -1.
+    l2_on : {"W", "b"}
+        The tensors the L2 term sums over: the weights, or (a bug) the biases.
     weights : {"he", "constant", "zero"}
         He weights (the last layer times :data:`OUTPUT_SCALE`), every weight 0.1, or zeros.
     bias_init : float
         Starting value of the hidden layers' biases.
-    update : {"gd", "lost"}
-        ``"lost"``: the update rebinds a loop variable and never reaches ``params``.
+    update : {"gd", "lost", "biases_only", "last_only"}
+        ``"lost"``: the update rebinds a loop variable and never reaches ``params``;
+        ``"biases_only"``: it updates only the ``b``; ``"last_only"``: only the last layer.
+    output_scale : float
+        The factor of He's scale of the last ``W`` (default :data:`OUTPUT_SCALE`).
     init_fn : callable, optional
         ``init_fn(layer_dims, seed) -> params`` replaces ``weights`` and ``bias_init``.
     """
@@ -86,11 +101,13 @@ class SetUp:
     activation: bool = True
     bias: bool = True
     l2: float = 1.0
+    l2_on: str = "W"
     weights: str = "he"
     bias_init: float = 0.0
     update: str = "gd"
     init_fn: Callable | None = None
     layer_dims: tuple = LAYER_DIMS
+    output_scale: float = OUTPUT_SCALE
 
     def __str__(self):
         return f"{self.name}: {self.change}" if self.change else self.name
@@ -101,7 +118,7 @@ class SetUp:
             return self.init_fn(list(self.layer_dims), seed)
         params = gk.mlp.init_params(list(self.layer_dims), seed=seed)
         L = len(self.layer_dims) - 1
-        params[f"W{L}"] *= OUTPUT_SCALE
+        params[f"W{L}"] *= self.output_scale
         for l in range(1, len(self.layer_dims)):
             if self.weights == "constant":
                 params[f"W{l}"] = np.full_like(params[f"W{l}"], 0.1)
@@ -111,11 +128,14 @@ class SetUp:
                 params[f"b{l}"] = np.full_like(params[f"b{l}"], self.bias_init)
         return params
 
+    def _has_bias(self, l):
+        return self.bias is True or (self.bias is not False and l != self.bias)
+
     def _forward(self, params, X):
         L = len(params) // 2
         A, cache = X, []
         for l in range(1, len(params) // 2 + 1):
-            Z = params[f"W{l}"] @ A + (params[f"b{l}"] if self.bias else 0.0)
+            Z = params[f"W{l}"] @ A + (params[f"b{l}"] if self._has_bias(l) else 0.0)
             cache.append((A, Z))
             if l < L:
                 A = np.maximum(Z, 0.0) if self.activation else Z
@@ -132,19 +152,29 @@ class SetUp:
         elif self.loss == "mse":
             J = float(np.sum((A - Y) ** 2)) / (2 * m)
             dZ = (A - Y) * A * (1 - A) / m  # through the sigmoid: dA/dZ = A(1 - A)
-        else:  # -mean(Y log A), with log A = -softplus(-Z)
+        elif self.loss == "positives_only":  # -mean(Y log A), with log A = -softplus(-Z)
             J = float(np.sum(Y * np.logaddexp(0.0, -ZL))) / m
             dZ = -Y * (1 - A) / m
+        elif self.loss == "negatives_only":  # -mean((1 - Y) log(1 - A)), log(1 - A) = -softplus(Z)
+            J = float(np.sum((1 - Y) * np.logaddexp(0.0, ZL))) / m
+            dZ = (1 - Y) * A / m
+        else:  # cross-entropy over another denominator: log10 x = ln x / ln 10, or 2m
+            scale = m * np.log(10) if self.loss == "log10" else 2 * m
+            J = float(np.sum(np.logaddexp(0.0, ZL) - Y * ZL)) / scale
+            dZ = (A - Y) / scale
         L = len(params) // 2
-        J += self.l2 * lambd / (2 * m) * sum(float(np.sum(params[f"W{l}"] ** 2))
+        J += self.l2 * lambd / (2 * m) * sum(float(np.sum(params[f"{self.l2_on}{l}"] ** 2))
                                              for l in range(1, L + 1))
         grads = {}
         for l in range(L, 0, -1):
             A_prev, _ = cache[l - 1]
             W = params[f"W{l}"]
-            grads[f"W{l}"] = dZ @ A_prev.T + self.l2 * lambd / m * W
-            grads[f"b{l}"] = (dZ.sum(axis=1, keepdims=True) if self.bias
+            decay = self.l2 * lambd / m
+            grads[f"W{l}"] = dZ @ A_prev.T + (decay * W if self.l2_on == "W" else 0.0)
+            grads[f"b{l}"] = (dZ.sum(axis=1, keepdims=True) if self._has_bias(l)
                               else np.zeros_like(params[f"b{l}"]))
+            if self.l2_on == "b":
+                grads[f"b{l}"] = grads[f"b{l}"] + decay * params[f"b{l}"]
             if l > 1:
                 dA = W.T @ dZ
                 dZ = dA * (cache[l - 2][1] > 0) if self.activation else dA
@@ -175,6 +205,11 @@ class SetUp:
             if self.update == "lost":
                 for key, value in params.items():
                     value = value - lr * grads[key]  # rebinds the name; params is unchanged
+            elif self.update in ("biases_only", "last_only"):
+                moved = (lambda key: key[0] == "b") if self.update == "biases_only" else (
+                    lambda key: key[1:] == str(len(params) // 2))
+                params = {key: value - lr * grads[key] if moved(key) else value
+                          for key, value in params.items()}
             else:
                 params = {key: value - lr * grads[key] for key, value in params.items()}
         return params, costs
@@ -249,6 +284,49 @@ MYSTERIES = {
 """Four broken set-ups, each with the one line that differs from the healthy one."""
 
 
+OWN_MYSTERIES = (
+    SetUp("yours", "for key in params: if key.startswith('b'): params[key] -= lr * grads[key]",
+          update="biases_only"),
+    SetUp("yours", "cost = -np.mean(Y * np.log10(A) + (1 - Y) * np.log10(1 - A))  (and its "
+          "gradient)", loss="log10"),
+    SetUp("yours", "reg = lambd // (2 * m) * sum ||W||^2;  dW = ... + lambd // m * W", l2=0.0),
+    SetUp("yours", "Z2 = W2 @ A1  (no + b2 in layer 2; and db2 = 0, the gradient of that)",
+          bias=2),
+    SetUp("yours", "for key in ('W3', 'b3'): params[key] = params[key] - lr * grads[key]",
+          update="last_only"),
+    SetUp("yours", "cost = -np.mean((1 - Y) * np.log(1 - A))  (and its gradient dZ = (1 - Y)A/m)",
+          loss="negatives_only"),
+    SetUp("yours", "reg = lambd/(2m) * sum ||b||^2 over the biases;  db = ... + lambd/m * b",
+          l2_on="b"),
+    SetUp("yours", "Z3 = W3 @ A2  (no + b3 in the output layer; and db3 = 0, the gradient of "
+          "that)", bias=3),
+    SetUp("yours", "new = {key: value - lr * grads[key] for key, value in params.items()}  "
+          "(and params is never set to new)", update="lost"),
+    SetUp("yours", "cost = np.sum(cross_entropy) / (2 * m)  (and its gradient dZ = (A - Y)/(2m))",
+          loss="over_2m"),
+    SetUp("yours", "reg = lambd/(2m) * sum(np.sum(params[k] ** 2) for k in params if k == 'W');  "
+          "dW likewise", l2=0.0),
+    SetUp("yours", "Z1 = W1 @ X  (no + b1 in the first layer; and db1 = 0, the gradient of that)",
+          bias=1),
+)
+"""Exercise 9.5's set-ups, one per variant: ``OWN_MYSTERIES[variant(STUDENT_ID,
+"09.which_check_yours", N_OWN)]``; variant 0 (``STUDENT_ID = ""``) is the one the text shows.
+Each is flagged by exactly one of the four sanity checks, which the grader finds by running
+them."""
+
+N_OWN = len(OWN_MYSTERIES)
+
+
+def own_mystery(student=""):
+    """Your set-up of Exercise 9.5: ``student`` is your ``STUDENT_ID`` ("" gives variant 0),
+    or a variant number."""
+    from gradkit.grading.variants import variant
+
+    if isinstance(student, str):
+        return OWN_MYSTERIES[variant(student, "09.which_check_yours", N_OWN)]
+    return OWN_MYSTERIES[int(student)]
+
+
 def evidence(check, setup):
     """``(flagged, text)``: what ``check`` (one of :data:`CHECKS`) shows on ``setup``.
 
@@ -307,7 +385,7 @@ _WHICH = Exercise(
     id="09.which_check",
     title="Which check catches it?",
     function="which_check",
-    points=3,
+    points=1.5,
     tests=[Test(f"set-up {letter}", args=(letter,), call=_named, post=_verdict,
                 shows=f"which_check()[{letter!r}], run on set-up {letter}")
            for letter in MYSTERIES],
@@ -343,6 +421,41 @@ _WHICH = Exercise(
 )
 
 
+_YOURS = question(
+    "09.which_check_yours", "which_check_yours", points=1.5, kind="name", options=CHECKS,
+    variants=N_OWN, title="Your own mystery set-up",
+    shows="which_check_yours(): the check in CHECKS that flags your own set-up",
+    hint="Read your set-up's changed line: what does it do to the starting cost, to training, "
+         "to the L2 term, to the gradients? Then run that check on it with run_check.")
+
+
+# ---- the questions and predictions -------------------------------------------------------
+
+_Q91 = question(
+    "09.answer_9_1", "answer_9_1", points=0.5, kind="number", digits=2, rtol=0.05,
+    title="Predict the MSE loss at initialization",
+    shows="answer_9_1(): the MSE set-up's loss at initialization, 2 significant digits",
+    hint="At initialization every prediction A is near 1/2; work out the cost of section 2.1 "
+         "for one example of each label, with every factor of its formula.")
+
+_Q92 = question(
+    "09.answer_9_2", "answer_9_2", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="Predict: misaligned labels on a tiny batch",
+    hint="The tiny batch asks whether the network can fit 10 given pairs, whatever they are.")
+
+_Q93 = question(
+    "09.answer_9_3", "answer_9_3", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="Predict: how far sigmoid gradients vanish",
+    hint="Count the sigmoid layers the gradient crosses between W7 and W1, and what each "
+         "one multiplies it by at most.")
+
+_Q95 = question(
+    "09.answer_9_5", "answer_9_5", points=0.5, kind="choice", options=("a", "b", "c", "d"),
+    title="What another activation would cure",
+    hint="For each bug, follow what reaches the hidden layers: the value of A, and the "
+         "slope of the activation where Z is.")
+
+
 # ---- Exercise 9.1 ----------------------------------------------------------------------
 
 def _if_wrong(mistakes):
@@ -372,7 +485,7 @@ _LOSS_AT_INIT = Exercise(
     id="09.loss_at_init_ok",
     title="Loss at initialization",
     function="loss_at_init_ok",
-    points=1,
+    points=0.5,
     returns=("expected", "ok"),
     tests=[
         Test("a healthy binary net: 0.681, k = 2", args=(0.681, 2),
@@ -445,7 +558,7 @@ _OVERFIT = Exercise(
     id="09.overfits_tiny_batch",
     title="Overfit a tiny batch",
     function="overfits_tiny_batch",
-    points=2,
+    points=1,
     returns=("first", "last", "ok"),
     tests=[
         Test("a healthy net on 10 of 40 moons", args=lambda rng: (
@@ -510,7 +623,7 @@ _NORMS = Exercise(
     id="09.per_layer_grad_norms",
     title="Gradient norms per layer",
     function="per_layer_grad_norms",
-    points=1,
+    points=0.5,
     tests=[
         Test("a 2-layer net's gradients", args=_grads_args(
             {"W1": (4, 2), "b1": (4, 1), "W2": (1, 4), "b2": (1, 1)}),
@@ -542,7 +655,7 @@ _NORMS = Exercise(
 )
 
 
-# ---- Exercise 9.5 ----------------------------------------------------------------------
+# ---- Exercise 9.6 ----------------------------------------------------------------------
 
 def _unseen(n_x=2):
     """Data the notebook never shows: 60 moons, with a third input x1 * x2 for n_x = 3."""
@@ -651,4 +764,4 @@ _REPAIR = Exercise(
 )
 
 
-EXERCISES = [_LOSS_AT_INIT, _OVERFIT, _NORMS, _WHICH, _REPAIR]
+EXERCISES = [_Q91, _LOSS_AT_INIT, _OVERFIT, _Q92, _NORMS, _Q93, _WHICH, _YOURS, _REPAIR, _Q95]

@@ -123,3 +123,86 @@ def norms_largest_entry(grads):
 
 def norms_spectral(grads):
     return _norms(grads, lambda g: np.linalg.norm(g, 2))
+
+
+# ---- 09.which_check_yours: the key, by the lesson's own method --------------------------------
+
+def key_which_check_yours(variant):
+    """The one sanity check that flags ``OWN_MYSTERIES[variant]``: each check of the lesson
+    run on it (:func:`gradkit.grading.lesson09.evidence`), the first that flags it."""
+    from gradkit.grading.lesson09 import CHECKS, OWN_MYSTERIES, evidence
+
+    setup = OWN_MYSTERIES[int(variant)]
+    flagged = [check for check in CHECKS if evidence(check, setup)[0]]
+    if len(flagged) != 1:
+        raise ValueError(f"variant {variant} is flagged by {flagged}, not by exactly one check")
+    return flagged[0]
+
+
+_PASSES = {
+    "loss_at_init": "its loss at initialization is near log 2, as a healthy net's is, so "
+                    "whatever is wrong does not show in the starting cost",
+    "overfit_tiny_batch": "its cost on 10 examples falls under 1% of where it started, as a "
+                          "healthy net's does, so it can still fit and its update moves",
+    "l2_raises_cost": "the cost rises with lambd, as it should, so the L2 term is there and "
+                      "points the right way",
+    "grad_norms": "every tensor gets a gradient and no W has identical rows, so nothing in "
+                  "it is dead, missing or symmetric",
+}
+
+
+def _yours_feedback(option, answer, variant):
+    """What the wrong check ``option`` prints on the student's set-up, and why that is a
+    pass; never which check flags it."""
+    from gradkit.grading.lesson09 import OWN_MYSTERIES, evidence
+
+    if option == answer:
+        return None
+    if option == "gradient_check":
+        return ("the gradient check passes your set-up, as it passes every mystery: a pass "
+                "says only that the cost and its gradient agree. Name a check that prints "
+                "something a healthy set-up does not.")
+    flagged, text = evidence(option, OWN_MYSTERIES[int(variant)])
+    if flagged:  # cannot happen when the key is unique; say nothing rather than mislead
+        return None
+    return f"{option} passes your set-up ({text}): {_PASSES[option]}."
+
+
+FEEDBACK = {
+    "09.answer_9_1": {
+        0.693: "ln 2 is what cross-entropy gives at a prediction of 1/2; this set-up's cost is "
+               "the squared error of section 2.1, another function of the same predictions.",
+        0.25: "(A - Y)^2 is 1/4 for either label, but the cost of section 2.1 does not stop "
+              "there: look at its denominator.",
+        0.5: "|A - Y| = 1/2 for either label, but the cost squares that difference before it "
+             "averages, and has one more factor.",
+        0.0: "the squared error is 0 only where A = Y; at initialization A is near 1/2 for "
+             "both labels.",
+    },
+    "09.answer_9_2": {
+        "a": "wrong labels are what the full training set shows (section 2.3); 10 pairs, right "
+             "or wrong, are few enough for this network to learn by heart.",
+        "b": "the gradient check passed on these very pairs: the gradient is right, for the "
+             "cost of the wrong pairs.",
+        "d": "the network does not know which labels are wrong: to it every pair is a point to "
+             "fit, and it has many more parameters than there are pairs.",
+    },
+    "09.answer_9_3": {
+        "b": "Glorot's scale keeps the variance of the activations steady; it cannot make up "
+             "for the sigmoid's slope, which is at most 1/4 wherever Z is.",
+        "c": "that counts one sigmoid; the gradient reaching W1 has crossed every hidden layer "
+             "between it and W7.",
+        "d": "at initialization the pre-activations are small and the sigmoid is far from "
+             "saturated: its slope is near 1/4, small but not 0.",
+    },
+    "09.answer_9_5": {
+        "a": "look at what the zero weights send back: dA_prev = W.T @ dZ is 0 when W is, "
+             "whatever the activation's slope, and each dW needs an A that is not 0.",
+        "b": "the same gradient norms came from two different causes: in one the slope is 0 "
+             "where Z is, in the other the weights themselves are.",
+        "c": "tanh(0) = 0 is the hidden output with zero weights, so every dW needs an A that "
+             "is 0, and dA_prev = W.T @ dZ is 0 whatever the slope; no activation changes "
+             "that.",
+    },
+    "09.which_check_yours": _yours_feedback,
+}
