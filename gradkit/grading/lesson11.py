@@ -3,9 +3,11 @@
 The notebook gives a complete training script for a 2-16-16-1 ReLU network
 with L2 regularization and inverted dropout, "as found", with three bugs of
 different kinds. Which version of each bug a student's script holds is their
-variant, ``variant(STUDENT_ID, "11.capstone", CAPSTONE_VARIANTS)``:
-:func:`as_found_script` writes that script (the empty id gives the one the
-solution shows). The student
+variant: :func:`script_versions` draws the version of each function with
+``variant(STUDENT_ID, question_id, n)``, keyed by the question that asks for that
+function's bug (a question's variant is keyed by its own id, so each of the three
+questions sees the version it asks about), and :func:`as_found_script` writes the
+script (the empty id gives the one the solution shows). The student
 
 - builds the check harness, ``11.make_check``: the cost as a function of the
   params on one fixed mini-batch, with the dropout masks drawn again from one
@@ -40,9 +42,10 @@ import numpy as np
 
 import gradkit as gk
 from gradkit.grading.spec import Exercise, Mistake, Test, question
+from gradkit.grading.variants import variant
 
-__all__ = ["CAPSTONE_VARIANTS", "EXERCISES", "TARGET_ACCURACY", "as_found",
-           "as_found_script", "versions"]
+__all__ = ["EXERCISES", "SCRIPT_PIECES", "TARGET_ACCURACY", "as_found", "as_found_script",
+           "script_versions"]
 
 TARGET_ACCURACY = 0.90
 """Held-out accuracy the repaired network must reach (the reference reaches about 0.96)."""
@@ -215,9 +218,14 @@ def _cost_l2_m_missing(a, got, e):
     return a[3] > 0 and isinstance(got, float) and _close(got, e + _l2_term(a) * (m - 1))
 
 
-CAPSTONE_VARIANTS = 36
-"""Variants of the as-found script: 3 versions of the cost and of the dropout backward pass,
-4 of the backward pass."""
+SCRIPT_PIECES = (
+    ("found_compute_cost", "11.answer_11_5", 7, 3),
+    ("found_dropout_backward", "11.answer_11_4", 7, 3),
+    ("found_backward", "11.answer_11_3", 9, 4),
+)
+"""Per function of the as-found script: the question that asks for its bug (whose id keys
+its variant), that question's number of variants, and the function's number of versions
+(variant ``v`` holds version ``v % versions``; a student, ``v >= 1``, meets each version)."""
 
 _COST_TEXTS = (
     '''def found_compute_cost(AL, Y, params, lambd):
@@ -289,28 +297,26 @@ _BACKWARD_SLOTS = (
 )
 
 
-def versions(v):
-    """``(cost, dropout, backward)``: the version of each function in variant ``v`` of the
-    script, 0 to 2 (0 to 3 for the backward pass); variant 0, the empty student id's, has
-    version 0 of each."""
-    v = int(v) % CAPSTONE_VARIANTS
-    return v % 3, v // 3 % 3, v // 9
+def script_versions(student_id):
+    """``(cost, dropout, backward)``: the version of each function of the as-found script
+    for ``student_id``; ``""`` gives ``(0, 0, 0)``, the script the solution shows."""
+    return tuple(variant(student_id, key, n) % k for _, key, n, k in SCRIPT_PIECES)
 
 
-def as_found_script(v):
-    """The source of variant ``v`` of the as-found script: ``found_compute_cost``,
-    ``found_dropout_backward`` and ``found_backward`` (it needs ``np`` to run)."""
-    cost, dropout, backward = versions(v)
+def as_found_script(versions=(0, 0, 0)):
+    """The source of the as-found script with these ``(cost, dropout, backward)`` versions:
+    ``found_compute_cost``, ``found_dropout_backward`` and ``found_backward`` (it needs
+    ``np`` to run)."""
+    cost, dropout, backward = (int(v) % k for v, (_, _, _, k) in zip(versions, SCRIPT_PIECES))
     return "\n\n".join([_COST_TEXTS[cost], _DROPOUT_TEXTS[dropout],
-                        _BACKWARD_TEXT.format(**_BACKWARD_SLOTS[backward])])
+                         _BACKWARD_TEXT.format(**_BACKWARD_SLOTS[backward])])
 
 
-def as_found(v):
-    """The three functions of :func:`as_found_script` ``(v)``, in a namespace of their own."""
+def as_found(versions=(0, 0, 0)):
+    """The three functions of :func:`as_found_script`, in a namespace of their own."""
     namespace = {"np": np}
-    exec(as_found_script(v), namespace)
-    return {name: namespace[name] for name in
-            ("found_compute_cost", "found_dropout_backward", "found_backward")}
+    exec(as_found_script(versions), namespace)
+    return {name: namespace[name] for name, _, _, _ in SCRIPT_PIECES}
 
 
 class _MaskReplay(np.random.Generator):
@@ -728,21 +734,21 @@ _Q2 = question(
 
 _Q3 = question(
     "11.answer_11_3", "answer_11_3", points=1, kind="choice", options=("a", "b", "c", "d"),
-    variants=CAPSTONE_VARIANTS, key="key_answer_11_3",
+    variants=SCRIPT_PIECES[2][2], key="key_answer_11_3",
     title="Which step shows the backward pass's bug",
     hint="Check found_backward with your repaired dropout_backward and compute_cost, in each "
          "step's setting, and see which is the first to fail.")
 
 _Q4 = question(
     "11.answer_11_4", "answer_11_4", points=1, kind="choice", options=("a", "b", "c", "d"),
-    variants=CAPSTONE_VARIANTS, key="key_answer_11_4",
+    variants=SCRIPT_PIECES[1][2], key="key_answer_11_4",
     title="What the dropout layer's bug is",
     hint="Read step 4's report of found_dropout_backward: a scale finding and its factor, "
          "or no simple pattern.")
 
 _Q5 = question(
     "11.answer_11_5", "answer_11_5", points=1, kind="choice", options=("a", "b", "c", "d"),
-    variants=CAPSTONE_VARIANTS, key="key_answer_11_5",
+    variants=SCRIPT_PIECES[0][2], key="key_answer_11_5",
     title="What the cost's bug is",
     hint="Check found_compute_cost with your repaired backward, lambd > 0 and dropout off: "
          "which weights fail, and with which finding?")

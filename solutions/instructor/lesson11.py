@@ -8,8 +8,8 @@ what the mistaken code would; a ``Mistake(wrong="name")`` in
 near-copies of the answers, so they stay beside the solutions: the grader and
 ``gradkit build`` read them, a student's edition never holds them.
 
-The keys find each variant's answer by the lesson's own method: the checks of section 3
-run on that variant's as-found script (``lesson11.as_found``), with the other two
+The keys find each variant's answer by the lesson's own method: the checks of section 4
+run on the as-found function of that variant (``lesson11.as_found``), with the other two
 functions correct, on the notebook's batch and params.
 """
 
@@ -44,16 +44,13 @@ def _check(cost_fn, backward_fn, lambd, keep_prob, mask_seed=0):
                               progress=False)
 
 
-def _with_correct_dropout(variant):
-    """found_backward of ``variant``, calling gradkit's dropout backward in place of the
+def _with_correct_dropout(version):
+    """found_backward of ``version``, calling gradkit's dropout backward in place of the
     found one."""
     namespace = {"np": np, "found_dropout_backward": gk.nn.dropout_backward}
-    exec("def found_backward" + _backward_source(variant), namespace)
+    source = L.as_found_script((0, 0, version)).split("def found_backward", 1)[1]
+    exec("def found_backward" + source, namespace)
     return namespace["found_backward"]
-
-
-def _backward_source(variant):
-    return L.as_found_script(variant).split("def found_backward", 1)[1]
 
 
 def _correct_backward(params, cache, Y, lambd, keep_prob):
@@ -66,8 +63,7 @@ STEPS = {"a": (0.0, 1.0), "b": (0.5, 1.0), "c": (0.0, 0.8)}
 
 @functools.cache
 def _first_failing_step(backward_version):
-    variant = 9 * backward_version  # cost and dropout versions play no part here
-    backward = _with_correct_dropout(variant)
+    backward = _with_correct_dropout(backward_version)
     for letter, (lambd, keep_prob) in STEPS.items():
         if not _check(L._library_cost, backward, lambd, keep_prob).passed:
             return letter
@@ -76,12 +72,12 @@ def _first_failing_step(backward_version):
 
 def key_answer_11_3(variant):
     """Which step first shows found_backward's bug, the other two functions correct."""
-    return _first_failing_step(L.versions(variant)[2])
+    return _first_failing_step(variant % L.SCRIPT_PIECES[2][3])
 
 
 @functools.cache
 def _dropout_finding(dropout_version):
-    found = L.as_found(3 * dropout_version)["found_dropout_backward"]
+    found = L.as_found((0, dropout_version, 0))["found_dropout_backward"]
     rng = np.random.default_rng(2)
     D = rng.random((16, 40)) < 0.8  # step 4's mask and input
     A = rng.standard_normal((16, 40))
@@ -100,12 +96,12 @@ def _dropout_finding(dropout_version):
 
 def key_answer_11_4(variant):
     """What step 4's check of found_dropout_backward says is wrong."""
-    return _dropout_finding(L.versions(variant)[1])
+    return _dropout_finding(variant % L.SCRIPT_PIECES[1][3])
 
 
 @functools.cache
 def _cost_finding(cost_version):
-    found = L.as_found(cost_version)["found_compute_cost"]
+    found = L.as_found((cost_version, 0, 0))["found_compute_cost"]
     report = _check(found, _correct_backward, 0.5, 1.0)
     if report.passed:
         return "d"
@@ -119,7 +115,7 @@ def _cost_finding(cost_version):
 
 def key_answer_11_5(variant):
     """What the check of found_compute_cost (the backward correct, L2 on) says is wrong."""
-    return _cost_finding(L.versions(variant)[0])
+    return _cost_finding(variant % L.SCRIPT_PIECES[0][3])
 
 
 def _feedback(table):
