@@ -389,7 +389,8 @@ def test_the_lesson_has_its_questions_in_order():
         "07.answer_7_1", "07.answer_7_2", "07.answer_7_4"]
     assert {e.id: e.points for e in QUESTIONS} == {
         "07.answer_7_1": 0.5, "07.answer_7_2": 1, "07.answer_7_4": 0.5}
-    assert SPECS["07.hessian_fd"].points == 4  # derived, no longer copied
+    # derived, no longer copied from a formula or a table printed above them
+    assert SPECS["07.hessian_fd"].points == SPECS["07.classify_stationary_point"].points == 4
 
 
 @pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
@@ -530,3 +531,13 @@ def test_the_difference_formula_comes_after_exercise_7_2():
     asked = next(i for i, c in enumerate(cells) if c.startswith("### Exercise 7.2"))
     checked = next(i for i, c in enumerate(cells) if c.startswith('check("07.hessian_fd"'))
     assert formula and min(formula) > checked > asked
+
+
+def test_the_classification_rule_comes_after_exercise_7_3():
+    cells = [c["source"] if isinstance(c["source"], str) else "".join(c["source"])
+             for c in json.loads((ROOT / "solutions" / "07_convexity.ipynb").read_text())["cells"]]
+    table = [i for i, c in enumerate(cells) if "| all $> 0$ | a strict local **minimum** |" in c]
+    asked = next(i for i, c in enumerate(cells) if c.startswith("### Exercise 7.3"))
+    checked = next(i for i, c in enumerate(cells)
+                   if c.startswith('check("07.classify_stationary_point"'))
+    assert table and min(table) > checked > asked

@@ -219,7 +219,7 @@ _CLASSIFY = Exercise(
     id="07.classify_stationary_point",
     title="What kind of stationary point?",
     function="classify_stationary_point",
-    points=3,
+    points=4,
     tests=[
         Test("positive definite: a minimum", args=(np.array([[2.0, 0.5], [0.5, 1.0]]), 1e-8),
              shows="H = [[2, 0.5], [0.5, 1]], tol = 1e-8"),
@@ -267,7 +267,8 @@ _CLASSIFY = Exercise(
                 "along (1, -1). Section 3 says what gives the curvature along every direction.",
                 wrong="classify_by_diagonal"),
     ],
-    hint="Read the eigenvalues of the symmetric H with the table of Exercise 7.3, counting "
+    hint="Read the signs of the eigenvalues of the symmetric H, as the curvature along "
+         "every direction lies between the smallest and the largest of them, counting "
          "those within tol of 0 as zero; decide the saddle case before the others.",
 )
 

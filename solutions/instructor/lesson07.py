@@ -140,8 +140,8 @@ FEEDBACK = {
              "one minimizer only; the five runs ended at different weights with the same cost.",
         "c": "a negative eigenvalue would let the cost go below the runs' common final cost "
              "along some direction; least squares is convex.",
-        "d": "the classifier counts an eigenvalue within tol of 0 as zero: reread the table "
-             "of Exercise 7.3 for what a zero makes of the point.",
+        "d": "the classifier counts an eigenvalue within tol of 0 as zero: reread the rule of "
+             "Exercise 7.3 for what a zero makes of the point.",
     },
     "07.answer_7_2": _bowl_feedback,
     "07.answer_7_4": {
