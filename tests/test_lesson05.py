@@ -21,7 +21,11 @@ def _reference(function):
     return lessons.reference(f"05.{function}")
 
 
-@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+EXERCISES = [e for e in spec.EXERCISES if e.question is None]
+QUESTIONS = [e for e in spec.EXERCISES if e.question is not None]
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests(exercise):
     reference = lessons.reference(exercise)
     for test in exercise.tests:
@@ -29,7 +33,7 @@ def test_reference_passes_its_own_tests(exercise):
         plain.encode(test.run(reference))  # returns plain data
 
 
-@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
     source = Path(spec.__file__).read_text(encoding="utf-8")
     lines = lessons.solution_lines(SOLUTION, exercise.function)
@@ -192,3 +196,138 @@ def test_an_entry_near_a_kink_agrees_at_a_smaller_step():
                                 gk.mlp.gradients(near, X, Y), mode="full")
     assert report.passed and [(f.kind, f.parameter) for f in report.findings] == [("kink", "b1")]
     assert "at half the step the central difference agrees" in report.findings[0].message
+
+
+# Questions: auto-checked, the answer never shown, each known wrong answer explained.
+
+from gradkit.grading.feedback import check_exercise  # noqa: E402
+from gradkit.grading.references import Instructor  # noqa: E402
+from gradkit.grading.variants import use_student, variant, variant_of  # noqa: E402
+
+INSTRUCTOR = Instructor(SOLUTION.parent)
+FEEDBACK = INSTRUCTOR.module("05").FEEDBACK
+
+
+def _question(function):
+    return next(e for e in QUESTIONS if e.function == function)
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def test_the_lesson_asks_its_questions_in_order_and_weighs_thought_over_transcription():
+    assert [e.id for e in QUESTIONS] == [f"05.answer_5_{k}" for k in (1, 2, 4, 5, 6)]
+    points = {e.id: e.points for e in spec.EXERCISES}
+    assert points["05.l2_gradient"] > points["05.l2_cost"]  # derived, not copied
+    assert all(0.5 <= e.points <= 1 for e in QUESTIONS)
+    answers = [lessons.reference(e)() for e in QUESTIONS if e.question.kind == "choice"]
+    assert len(set(answers)) == len(answers)  # the right letter varies
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
+    assert check_exercise(exercise, lessons.reference(exercise)).status == "passed"
+    assert check_exercise(exercise, _stub).status == "unanswered"
+    assert exercise.id in FEEDBACK, "every question explains its known wrong answers"
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_each_wrong_answer_gets_its_own_feedback_and_never_the_answer(exercise):
+    answer = lessons.reference(exercise)()
+    known = {w: why for w, why in FEEDBACK[exercise.id].items() if w != answer}
+    assert known
+    for wrong, why in known.items():
+        result = check_exercise(exercise, lambda w=wrong: w)
+        (outcome,) = result.outcomes
+        assert result.status == "failed" and outcome.hint == why, (wrong, outcome)
+        assert outcome.expected == "(not shown)"
+    assert len(set(known.values())) == len(known)
+    for wrong in list(known) + ["zzz", 123456]:
+        result = check_exercise(exercise, lambda w=wrong: w)
+        (outcome,) = result.outcomes
+        assert outcome.expected == "(not shown)"
+        if wrong in known:  # an invalid answer is told the options, which name every letter
+            assert repr(answer) not in outcome.why + outcome.hint
+            assert f"{answer:g}" not in outcome.why + outcome.hint if exercise.question.kind \
+                == "number" else True
+
+
+def test_the_calls_answer_is_accepted_within_five_percent():
+    exercise = _question("answer_5_6")
+    assert check_exercise(exercise, lambda: 3000 * 4678).status == "passed"
+    assert check_exercise(exercise, lambda: 3000 * 2 * 2305).status == "passed"  # 2P per check
+    assert check_exercise(exercise, lambda: 3000 * 2305).status == "failed"
+    assert check_exercise(exercise, lambda: "many").outcomes[0].why.startswith("return a number")
+
+
+def _bug_from_the_report(report, lambd, m):
+    """Question 5.1 answered by the lesson's method: the findings' kind, tensors and factor."""
+    kinds = {(f.kind, f.parameter[0], round(f.value / (lambd / m), 6)) for f in report.findings}
+    assert report.verdict == "fail", report
+    if kinds == {("missing_l2", "W", 1.0)}:
+        return "a"
+    if kinds == {("missing_l2", "W", 0.5)}:
+        return "b"
+    if kinds == {("extra_l2", "W", 1.0)}:
+        return "c"
+    if kinds == {("missing_l2", "W", 2.0)}:
+        return "d"
+    raise AssertionError(f"no option explains {sorted(kinds)}")
+
+
+def test_every_l2_mystery_is_answered_by_reading_its_findings():
+    X, Y = gk.datasets.moons(12, seed=0)
+    params = gk.mlp.init_params([2, 5, 4, 1], seed=0)
+    exercise = _question("answer_5_1")
+    n = exercise.question.variants
+    assert n == len(spec.L2_PLANS) == 12
+    keys = []
+    for v in range(n):
+        cost, grads, lambd = spec.l2_mystery(v, params, X, Y)
+        report = gk.check_gradients(cost, params, grads)
+        key = INSTRUCTOR.question_answer(exercise, v)
+        assert key == _bug_from_the_report(report, lambd, X.shape[1]), (v, spec.L2_PLANS[v])
+        assert INSTRUCTOR.question_entry(exercise, v)["answer"]
+        keys.append(key)
+    assert keys[0] == lessons.reference(exercise)() == "b"  # what the text shows
+    assert set(keys) == {"a", "b", "c", "d"}
+    assert len({spec.L2_PLANS[v][3] for v in range(n)}) == 3  # and lambda varies
+    with pytest.raises(ValueError, match="variants 0 to 11"):
+        spec.l2_mystery(12, params, X, Y)
+
+
+def test_a_student_is_checked_against_their_own_l2_mystery():
+    exercise = _question("answer_5_1")
+    keys = {v: INSTRUCTOR.question_answer(exercise, v) for v in range(12)}
+    student = next(s for s in (f"s{k}" for k in range(100))
+                   if keys[variant(s, exercise.id, 12)] != keys[0])
+    mine = keys[variant(student, exercise.id, 12)]
+    assert check_exercise(exercise, lambda: mine, student_id=student).status == "passed"
+    result = check_exercise(exercise, lambda: keys[0], student_id=student)
+    assert result.status == "failed" and result.outcomes[0].expected == "(not shown)"
+    assert result.outcomes[0].hint == FEEDBACK[exercise.id][keys[0]]
+    with use_student(student):  # the notebook's cell draws the same variant
+        assert variant_of(exercise.id, 12) == variant(student, exercise.id, 12)
+
+
+def test_two_dropout_seeds_fail_the_check_and_one_seed_passes_it():
+    X, Y = gk.datasets.moons(12, seed=0)
+    params = gk.mlp.init_params([2, 5, 4, 1], seed=0)
+    verdicts = [gk.check_gradients(lambda p: gk.mlp.cost(p, X, Y, keep_prob=0.8, seed=1), params,
+                                   gk.mlp.gradients(params, X, Y, keep_prob=0.8,
+                                                    seed=seed)).verdict for seed in (1, 2)]
+    assert verdicts == ["pass", "fail"]
+
+
+def test_the_text_gives_no_prediction_away_before_its_question():
+    import nbformat
+
+    nb = nbformat.read(SOLUTION, as_version=4)
+    text = [c.source for c in nb.cells]
+    ask = next(i for i, s in enumerate(text) if "### Question 5.2" in s)
+    assert not any("shrink like $1/\\lambda$" in s for s in text[:ask])
+    ask = next(i for i, s in enumerate(text) if "### Question 5.5" in s)
+    assert not any("does not shrink with $h$" in s or "stay apart as" in s for s in text[:ask])
+    exercise = next(s for s in text if "### Exercise 5.2" in s)
+    assert "\\frac{\\lambda}{m} W" not in exercise and "gains" not in text[13]

@@ -8,6 +8,12 @@
   a kink from a bug.
 - ``05.count_parameters`` — ``P`` of a net ``[n_0, ..., n_L]``, so that a full check
   costs ``2P`` forward passes.
+- Questions, auto-checked (:func:`~gradkit.grading.spec.question`): ``05.answer_5_1``, which
+  L2 term is wrong in a mystery cost and gradient that :func:`l2_mystery` builds for the
+  student's variant; predictions before the cell that computes them (``05.answer_5_2``, a
+  bug's error under a growing lambda; ``05.answer_5_4``, two dropout seeds;
+  ``05.answer_5_5``, the slopes at a kink); ``05.answer_5_6``, the calls a check in every
+  step would add.
 
 The references are the answer cells of the solution notebook, and the mistakes
 that need a near-copy of an answer are functions of ``solutions/instructor/lesson05.py``
@@ -16,9 +22,52 @@ that need a near-copy of an answer are functions of ``solutions/instructor/lesso
 
 import numpy as np
 
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit import mlp
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "L2_PLANS", "l2_mystery"]
+
+L2_PLANS = tuple((cost, weights, biases, lambd) for lambd in (0.7, 0.4, 1.5)
+                 for cost, weights, biases in ((1.0, 0.5, 0.0), (1.0, 0.0, 0.0),
+                                               (0.0, 1.0, 0.0), (1.0, -1.0, 0.0)))
+"""Question 5.1's variants: ``(cost, weights, biases, lambd)``, the multiples of the L2 term
+that the mystery's cost, weight gradients and bias gradients carry, and its lambda."""
+
+
+def l2_mystery(variant, params, X, Y):
+    """The cost and gradients of Question 5.1's mystery, one with a wrong L2 term.
+
+    Parameters
+    ----------
+    variant : int
+        ``gradkit.grading.variants.variant(STUDENT_ID, "05.answer_5_1", 12)``.
+    params : dict of ndarray
+        The parameters the gradients are computed at.
+    X : ndarray of shape (n_x, m)
+    Y : ndarray of shape (1, m)
+
+    Returns
+    -------
+    cost : callable
+        ``cost(params) -> float``.
+    grads : dict of ndarray
+        The gradients at ``params``, keys and shapes of ``params``.
+    lambd : float
+        The L2 strength of the variant.
+    """
+    if not 0 <= int(variant) < len(L2_PLANS):
+        raise ValueError(f"Question 5.1 has variants 0 to {len(L2_PLANS) - 1}, not {variant}")
+    in_cost, in_weights, in_biases, lambd = L2_PLANS[int(variant)]
+    m = X.shape[1]
+    grads = mlp.gradients(params, X, Y)
+    for name, value in params.items():
+        share = in_weights if name.startswith("W") else in_biases
+        grads[name] = grads[name] + share * lambd / m * value
+
+    def cost(p):
+        return mlp.cost(p, X, Y, lambd=in_cost * lambd)
+
+    return cost, grads, lambd
 
 
 def _close(a, b, rtol=1e-6, atol=1e-12):
@@ -38,7 +87,7 @@ _L2_COST = Exercise(
     id="05.l2_cost",
     title="The L2 penalty",
     function="l2_cost",
-    points=2,
+    points=1.5,
     tests=[
         Test("2 layers, lambd = 0.7, m = 10", args=lambda rng: (_params(rng, [3, 4, 1]), 0.7, 10),
              shows="params for [3, 4, 1] (random W and b), lambd = 0.7, m = 10"),
@@ -70,7 +119,7 @@ _L2_GRAD = Exercise(
     id="05.l2_gradient",
     title="The gradient of the L2 penalty",
     function="l2_gradient",
-    points=2,
+    points=2.5,
     tests=[
         Test("W of shape (3, 2), lambd = 0.7, m = 10",
              args=lambda rng: (rng.standard_normal((3, 2)), 0.7, 10),
@@ -105,7 +154,7 @@ _DROPOUT = Exercise(
     id="05.dropout_forward",
     title="Inverted dropout with a given generator",
     function="dropout_forward",
-    points=3,
+    points=2.5,
     returns=("A_drop", "mask"),
     tests=[
         Test("A of shape (4, 6), keep_prob = 0.8, rng = default_rng(1)",
@@ -151,7 +200,7 @@ _SLOPES = Exercise(
     id="05.one_sided_slopes",
     title="Left and right slopes",
     function="one_sided_slopes",
-    points=2,
+    points=1.5,
     returns=("left", "right"),
     tests=[
         Test("x**3 at x = 2, h = 1e-3 (smooth: both slopes near 12)", args=(_cube, 2.0, 1e-3),
@@ -173,15 +222,15 @@ _SLOPES = Exercise(
                 # the central difference is the mean of the two one-sided ones
                 lambda a, got, e: _close(got[0], (e[0] + e[1]) / 2)),
     ],
-    hint="Each slope is a difference quotient over one step h on one side of x only (see the "
-         "formula of Exercise 5.4); return (left, right).",
+    hint="Each slope is a difference quotient over one step h on one side of x only, between "
+         "x and its neighbour on that side (Exercise 5.4); return (left, right).",
 )
 
 _COUNT = Exercise(
     id="05.count_parameters",
     title="What a full check costs",
     function="count_parameters",
-    points=1,
+    points=1.5,
     tests=[
         Test("[2, 5, 4, 1]", args=([2, 5, 4, 1],), shows="layer_dims = [2, 5, 4, 1]"),
         Test("[2, 64, 32, 1]", args=([2, 64, 32, 1],), shows="layer_dims = [2, 64, 32, 1]"),
@@ -200,4 +249,34 @@ _COUNT = Exercise(
          "and return an int.",
 )
 
-EXERCISES = [_L2_COST, _L2_GRAD, _DROPOUT, _SLOPES, _COUNT]
+_LETTERS = ("a", "b", "c", "d")
+
+_Q51 = question(
+    "05.answer_5_1", "answer_5_1", points=1, kind="choice", options=_LETTERS,
+    variants=len(L2_PLANS), title="Which L2 term is wrong",
+    hint="Three things tell the bugs apart: the kind of the findings (missing or extra), the "
+         "tensors they name, and their factor divided by your lambd / m.")
+
+_Q52 = question(
+    "05.answer_5_2", "answer_5_2", points=0.5, kind="choice", options=_LETTERS,
+    title="Predict: the error of a bug under a growing lambda",
+    hint="Which of the relative error's numerator and denominator does lambda change, and "
+         "how?")
+
+_Q54 = question(
+    "05.answer_5_4", "answer_5_4", points=0.5, kind="choice", options=_LETTERS,
+    title="Predict: two seeds",
+    hint="A seed fixes a mask: is the mask of the cost the mask of the gradients?")
+
+_Q55 = question(
+    "05.answer_5_5", "answer_5_5", points=0.5, kind="choice", options=_LETTERS,
+    title="Predict: the slopes at the kink",
+    hint="What does each one-sided slope see of ReLU's corner, however small h is?")
+
+_Q56 = question(
+    "05.answer_5_6", "answer_5_6", points=0.5, kind="number", digits=2, rtol=0.05,
+    title="What a check in every step would cost",
+    hint="How many calls of the cost did one full check make (printed above), and how many "
+         "times would it run?")
+
+EXERCISES = [_L2_COST, _L2_GRAD, _Q51, _Q52, _DROPOUT, _Q54, _SLOPES, _Q55, _COUNT, _Q56]
