@@ -1,4 +1,5 @@
-"""Lesson 02 specs: references pass, hints name the mistakes, the V-curve helper measures truly.
+"""Lesson 02 specs: references pass, hints name the mistakes, the V-curve helper measures truly,
+and the questions judge answers without showing them.
 
 ``step_errors`` is the logic behind the lesson's figures and widget: its
 slopes, its best steps in float64 and float32 and its complex step are
@@ -7,9 +8,12 @@ drawn headless. A real ``gradkit grade`` run gives the solution full marks.
 
 The references are the solution's answer cells (``lessons.reference``); the
 backward difference, which no exercise asks for, is the instructor's
-``backward``.
+``backward``. ``02.answer_2_3`` depends on the student's variant (a mystery
+difference): each variant's key is checked against the order its weights have by
+Taylor's theorem, and the grader grades each student on their own mystery.
 """
 
+import copy
 import itertools
 from pathlib import Path
 
@@ -23,13 +27,20 @@ from _grading import edited, failing_hints, grade_variants
 import gradkit as gk
 from gradkit.grading import lesson02 as spec
 from gradkit.grading import plain
-from gradkit.grading.feedback import run_test
+from gradkit.grading.feedback import check_exercise, run_test
+from gradkit.grading.references import Instructor
+from gradkit.grading.variants import variant
 
 matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "02_finite_differences.ipynb"
 LESSON = ROOT / "lessons" / "02_finite_differences.ipynb"
+SPECS = {e.id: e for e in spec.EXERCISES}
+FUNCTIONS = [e for e in spec.EXERCISES if e.question is None]
+QUESTIONS = [e for e in spec.EXERCISES if e.question is not None]
+INSTRUCTOR_FILE = lessons.INSTRUCTOR.module("02")
+FEEDBACK = INSTRUCTOR_FILE.FEEDBACK
 
 
 def _difference(name):
@@ -39,7 +50,7 @@ def _difference(name):
     return lessons.reference(f"02.{name}_difference")
 
 
-@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests(exercise):
     reference = lessons.reference(exercise)
     for test in exercise.tests:
@@ -47,7 +58,7 @@ def test_reference_passes_its_own_tests(exercise):
         plain.encode(test.run(reference))  # returns plain data
 
 
-@pytest.mark.parametrize("exercise", spec.EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
     source = Path(spec.__file__).read_text(encoding="utf-8")
     lines = lessons.solution_lines(SOLUTION, exercise.function)
@@ -69,8 +80,8 @@ def test_a_one_sided_central_difference_is_told_its_error_shrinks_like_h(one_sid
 
 
 @pytest.mark.parametrize(("wrong", "hint"), [
-    (lambda f, x, h: (f(x + h) - f(x - h)) / h, "divide by 2h"),
-    (lambda f, x, h: f(x + h) - f(x - h), "forgot to divide by 2h"),
+    (lambda f, x, h: (f(x + h) - f(x - h)) / h, "twice too large: the run of the chord"),
+    (lambda f, x, h: f(x + h) - f(x - h), "forgot to divide by the chord's run"),
     (lambda f, x, h: (f(x - h) - f(x + h)) / (2 * h), "sign is flipped"),
 ])
 def test_other_central_difference_mistakes_get_their_hint(wrong, hint):
@@ -112,7 +123,7 @@ def test_loglog_slope_mistakes_get_their_hint(wrong, hint, every_test):
     (lambda f, x, h=1e-20: f(x + 1j * h) / h, "your result is complex"),
     (lambda f, x, h=1e-20: np.imag(f(x + h)) / h, "the step must be imaginary"),
     (lambda f, x, h=1e-20: np.real(f(x + 1j * h)) / h, "you took the real part"),
-    (lambda f, x, h=1e-20: np.imag(f(x + 1j * h)), "divide the imaginary part by h"),
+    (lambda f, x, h=1e-20: np.imag(f(x + 1j * h)), "your value is h times the derivative"),
 ])
 def test_complex_step_mistakes_get_their_hint(wrong, hint):
     hints = failing_hints("02.complex_step", wrong)
@@ -241,21 +252,36 @@ def graded(tmp_path_factory):
     one_sided = edited(solution, "def central_difference",
                        lambda _: "def central_difference(f, x, h):\n"
                                  "    return (f(x + h) - f(x)) / h\n")
+    student = next(s for v, s in _students().items() if INSTRUCTOR_FILE.key_answer_2_3(v) == 4)
+
+    def with_id(nb, literal=None):
+        out = copy.deepcopy(nb)
+        for cell in out.cells:
+            if "student-id" in cell.metadata.get("tags", []):
+                cell.source = f'STUDENT_ID = "{student}"'
+            if literal is not None and "def answer_2_3" in cell.source:
+                cell.source = f"def answer_2_3():\n    return {literal}\n"
+        return out
+
     return grade_variants(tmp_path_factory.mktemp("lesson02"), "02_finite_differences",
                           {"correct": solution, "one_sided": one_sided,
+                           "own_variant": with_id(solution), "copied_default": with_id(
+                               solution, literal=2),
                            "unanswered": nbformat.read(LESSON, as_version=4)})
 
 
 def test_grader_gives_the_solution_full_marks(graded):
     sub = graded["correct"]
     assert sub.error is None and not sub.cell_errors, sub.cell_errors
-    assert sub.score == sub.max_score == 10
+    assert sub.score == sub.max_score == 13
 
 
 def test_grader_scores_a_one_sided_central_difference_zero_with_the_hint(graded):
     sub = graded["one_sided"]
-    assert sub.exercise_scores() == {"02.forward_difference": 2, "02.central_difference": 0,
-                                     "02.loglog_slope": 3, "02.complex_step": 2}
+    assert sub.exercise_scores() == {
+        "02.forward_difference": 1, "02.central_difference": 0, "02.answer_2_1": 0.5,
+        "02.answer_2_2": 1, "02.loglog_slope": 2, "02.answer_2_3": 1, "02.answer_2_4": 0.5,
+        "02.answer_2_5": 1, "02.complex_step": 3}
     outputs = [t.output for t in sub.tests if t.exercise == "02.central_difference"]
     assert all("your error shrinks like h, not h²" in o for o in outputs), outputs
 
@@ -264,3 +290,211 @@ def test_grader_scores_the_unanswered_lesson_zero(graded):
     sub = graded["unanswered"]
     assert sub.error is None and sub.score == 0
     assert all("not answered yet" in t.output for t in sub.tests)
+
+
+def test_grader_grades_each_student_on_their_own_mystery(graded):
+    """A fourth-order mystery: the solution's measurement finds it, the default's order does
+    not."""
+    mine, copied = graded["own_variant"], graded["copied_default"]
+    assert mine.score == mine.max_score == 13, [t.output for t in mine.tests]
+    assert copied.exercise_scores()["02.answer_2_3"] == 0 and copied.score == 12
+
+
+# --- the auto-checked questions -------------------------------------------------------------
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def _students():
+    """A student id for each variant 1 .. 11 of 02.answer_2_3."""
+    found = {}
+    for i in range(2000):
+        found.setdefault(variant(f"s{i:04d}", "02.answer_2_3", 12), f"s{i:04d}")
+        if len(found) == 11:
+            return found
+    raise AssertionError(found)
+
+
+def _mystery_answer(student_id=""):
+    """The solution's 02.answer_2_3, run with the notebook's mystery for ``student_id``."""
+    ns = {"np": np, "mystery_difference": spec.mystery_difference, "variant": variant,
+          "STUDENT_ID": student_id, "loglog_slope": lessons.reference("02.loglog_slope")}
+    exec(compile(_cell("mystery = mystery_difference"), "<mystery>", "exec"), ns)
+    exec(compile(lessons.code_cell(SOLUTION, "answer_2_3"), "<answer>", "exec"), ns)
+    return ns["answer_2_3"]
+
+
+def _cell(marker):
+    nb = nbformat.read(SOLUTION, as_version=4)
+    (cell,) = [c.source for c in nb.cells if c.cell_type == "code" and marker in c.source]
+    return cell
+
+
+def _question_answer(exercise):
+    if exercise.id == "02.answer_2_3":
+        return _mystery_answer()
+    return lessons.reference(exercise)
+
+
+def _texts(result):
+    return [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
+
+
+def _needles(answer):
+    if isinstance(answer, str):
+        return [repr(answer), f'"{answer}"', f"`{answer}`", f"{answer})"]
+    return [f"{answer:.1e}", f"{answer:.2e}", f"{answer:.2f}", f" {answer:g} ", f"is {answer:g}"]
+
+
+def _shows(result, answer):
+    return any(n in text for text in _texts(result) for n in _needles(answer))
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
+    result = check_exercise(exercise, _question_answer(exercise))
+    assert result.status == "passed", repr(result)
+    assert all(o.expected == "(not shown)" for o in result.outcomes)
+    assert check_exercise(exercise, _stub).status == "unanswered"
+
+
+def test_points_weigh_the_derivations_over_transcription_and_questions():
+    points = {e.id: e.points for e in spec.EXERCISES}
+    assert points["02.answer_2_1"] == points["02.answer_2_4"] == 0.5  # predictions
+    assert points["02.answer_2_2"] == points["02.answer_2_3"] == points["02.answer_2_5"] == 1
+    assert points["02.central_difference"] == points["02.complex_step"] == 3  # derived
+    assert points["02.forward_difference"] == 1 and points["02.loglog_slope"] == 2
+    assert sum(points.values()) == 13
+
+
+@pytest.mark.parametrize("exercise_id", ["02.answer_2_2", "02.answer_2_5"])
+def test_each_wrong_choice_gets_its_own_feedback_and_never_the_answer(exercise_id):
+    exercise = SPECS[exercise_id]
+    answer = lessons.reference(exercise)()
+    feedback = FEEDBACK[exercise_id]
+    wrong = [o for o in exercise.question.options if o != answer]
+    assert sorted(feedback) == wrong and len(set(feedback.values())) == len(wrong)
+    for option in wrong:
+        result = check_exercise(exercise, lambda option=option: option)
+        assert result.status == "failed"
+        (outcome,) = result.outcomes
+        assert outcome.expected == "(not shown)" and outcome.hint == feedback[option]
+        assert not _shows(result, answer), option
+
+
+def test_the_right_letters_differ_between_the_choices():
+    assert lessons.reference(SPECS["02.answer_2_2"])() != lessons.reference(
+        SPECS["02.answer_2_5"])()
+
+
+@pytest.mark.parametrize("exercise_id", ["02.answer_2_1", "02.answer_2_4"])
+def test_each_known_wrong_number_gets_its_feedback_and_never_the_answer(exercise_id):
+    exercise = SPECS[exercise_id]
+    answer = lessons.reference(exercise)()
+    feedback = FEEDBACK[exercise_id]
+    assert len(set(feedback.values())) == len(feedback)
+    for value, why in feedback.items():
+        result = check_exercise(exercise, lambda v=value: v)
+        assert result.status == "failed", value
+        (outcome,) = result.outcomes
+        assert outcome.expected == "(not shown)" and outcome.hint == why, value
+        assert not _shows(result, answer), value
+    other = check_exercise(exercise, lambda: 37)  # no known mistake: the general hint
+    assert other.status == "failed" and other.outcomes[0].hint == exercise.hint
+
+
+def test_the_central_factor_prediction_is_what_the_table_prints():
+    errors = [abs(_difference("central")(np.sin, 1.0, h) - np.cos(1.0)) for h in (1e-2, 1e-3)]
+    factor = errors[0] / errors[1]
+    assert lessons.reference(SPECS["02.answer_2_1"])() == pytest.approx(factor, rel=0.01)
+    assert check_exercise(SPECS["02.answer_2_1"], lambda: round(factor)).status == "passed"
+
+
+def test_the_float32_prediction_is_what_float32_computes():
+    x, h = np.float32(1.0), np.float32(1e-7)
+    step = (x + h) - x
+    assert step == np.float32(2.0**-23)  # the spacing of float32 numbers near 1
+    error = abs(float(((x + h) * (x + h) - x * x) / h) - 2) / 2
+    assert lessons.reference(SPECS["02.answer_2_4"])() == pytest.approx(error, rel=0.02)
+    for near in (0.18, 0.2):
+        assert check_exercise(SPECS["02.answer_2_4"], lambda v=near: v).status == "passed"
+    assert check_exercise(SPECS["02.answer_2_4"], lambda: 0.25).status == "failed"
+
+
+def test_parabolas_are_exact_for_the_central_difference_and_cubics_are_not():
+    central = _difference("central")
+    for h in (0.5, 2.0, 7.0):
+        assert central(lambda x: 3 * x**2 - x + 1, 1.5, h) == pytest.approx(8.0, rel=1e-12)
+        assert central(lambda x: x**3, 1.5, h) != pytest.approx(6.75, rel=1e-6)
+    assert lessons.reference(SPECS["02.answer_2_2"])() == "c"  # "c": parabolas and lines
+
+
+def _taylor_order(weights):
+    """The order of Σ w·f(x + k·h)/h by Taylor's theorem: it differentiates (Σ w = 0,
+    Σ w·k = 1), and its error starts at the first power j ≥ 2 with Σ w·k^j ≠ 0."""
+    moment = lambda j: sum(w * k**j for k, w in weights.items())  # noqa: E731
+    assert moment(0) == pytest.approx(0, abs=1e-12) and moment(1) == pytest.approx(1)
+    j = 2
+    while abs(moment(j)) < 1e-9:
+        j += 1
+    return j - 1
+
+
+def test_every_variants_key_is_the_order_taylor_gives_its_weights():
+    key = INSTRUCTOR_FILE.key_answer_2_3
+    orders = [_taylor_order(w) for w in spec.MYSTERIES]
+    assert [key(v) for v in range(12)] == orders
+    assert key(0) == _mystery_answer()() == 2  # what the solution finds, variant 0
+    assert set(orders) == {1, 2, 3, 4}
+
+
+def test_each_student_is_checked_on_their_own_mystery():
+    exercise = SPECS["02.answer_2_3"]
+    key = INSTRUCTOR_FILE.key_answer_2_3
+    for v, student in _students().items():
+        mine = _mystery_answer(student)
+        assert mine() == key(v), v  # the solution's method finds every variant's order
+        assert check_exercise(exercise, mine, student_id=student).status == "passed"
+        if key(v) != key(0):
+            result = check_exercise(exercise, lambda: key(0), student_id=student)
+            assert result.status == "failed" and "does not fit" in result.outcomes[0].hint
+
+
+def test_steps_in_round_off_are_told_what_their_slope_means_never_the_answer():
+    exercise = SPECS["02.answer_2_3"]
+    student = next(s for v, s in _students().items() if INSTRUCTOR_FILE.key_answer_2_3(v) == 4)
+    mystery = spec.mystery_difference(variant(student, "02.answer_2_3", 12))
+    hs = np.logspace(-9, -6, 7)  # left of the V: round-off only
+    slope = lessons.reference("02.loglog_slope")(hs, np.abs(mystery(np.sin, 1.0, hs) - np.cos(1.0)))
+    assert round(slope) == -1
+    result = check_exercise(exercise, lambda: round(slope), student_id=student)
+    (outcome,) = result.outcomes
+    assert result.status == "failed" and "round-off" in outcome.hint
+    assert not _shows(result, 4)
+    for wrong in (1, 2, 3, 5):  # each wrong order is told about itself, never about 4
+        result = check_exercise(exercise, lambda k=wrong: k, student_id=student)
+        assert result.status == "failed" and f"order of {wrong} does not fit" in result.outcomes[
+            0].hint
+        assert "order of 4" not in " ".join(_texts(result))
+    assert check_exercise(exercise, lambda: 4, student_id=student).status == "passed"
+
+
+def test_instructor_entries_hold_hashes_only():
+    entry = Instructor(ROOT / "solutions").question_entry(SPECS["02.answer_2_3"], 0)
+    assert entry["answer"] and entry["feedback"]
+    assert "does not fit" not in repr(entry)  # the feedback is sealed with its wrong answer
+
+
+def test_the_formulas_come_after_the_exercises_that_derive_them():
+    nb = nbformat.read(SOLUTION, as_version=4)
+    sources = [c.source for c in nb.cells]
+    central_check = next(i for i, s in enumerate(sources) if 'check("02.central_difference"' in s)
+    complex_check = next(i for i, s in enumerate(sources) if 'check("02.complex_step"' in s)
+    central = r"\frac{f(x+h) - f(x-h)}{2h}"
+    imaginary = r"\frac{\operatorname{Im} f(x + ih)}{h}"
+    assert all(central not in s for s in sources[:central_check])
+    assert any(central in s for s in sources[central_check:central_check + 3])
+    assert all(imaginary not in s for s in sources[:complex_check])
+    assert any(imaginary in s for s in sources[complex_check:complex_check + 3])

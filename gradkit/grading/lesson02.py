@@ -1,9 +1,17 @@
 """Exercise specs of lesson 02, finite differences (``solutions/02_finite_differences.ipynb``).
 
-- ``02.forward_difference`` — the one-sided difference, error O(h).
-- ``02.central_difference`` — the two-sided difference, error O(h²).
+- ``02.forward_difference`` — the one-sided difference, error O(h), as a chord's slope.
+- ``02.central_difference`` — the two-sided difference, error O(h²), derived as the slope
+  of the chord through both neighbours before its formula is shown.
+- ``02.answer_2_1`` — a prediction: how much the central error shrinks per ten-fold step.
+- ``02.answer_2_2`` — for which functions the central difference is exact (a choice).
 - ``02.loglog_slope`` — the order ``p`` of a method, from measured errors ``≈ C·h^p``.
-- ``02.complex_step`` — the complex-step derivative, exact to machine precision.
+- ``02.answer_2_3`` — the order of the student's own mystery difference
+  (:func:`mystery_difference`), measured on steps the student chooses.
+- ``02.answer_2_4`` — a prediction: the float32 forward difference's error with h = 1e-7.
+- ``02.answer_2_5`` — why the two-sided difference's best step is larger (a choice).
+- ``02.complex_step`` — the complex-step derivative, derived from the expansion of
+  ``f(x + ih)`` before its formula is shown.
 
 The reference answers are the solution notebook's answer cells; what a typical
 mistake returns, where that takes a near-copy of an answer, is in
@@ -11,17 +19,21 @@ mistake returns, where that takes a near-copy of an answer, is in
 
 The lesson's plots and its widget use one plain helper, :func:`step_errors`
 (the relative error of a difference at each step, computed in float64 or
-float32), on the functions of :data:`EXAMPLES`.
+float32), on the functions of :data:`EXAMPLES`. The questions' answers are the
+solution's answer cells (for ``02.answer_2_3``, the instructor file's key of each
+variant); only hashes of them ship, in the check data.
 """
 
 import numpy as np
 
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 from gradkit.numgrad import combine
 
 __all__ = [
     "EXAMPLES",
     "EXERCISES",
+    "MYSTERIES",
+    "mystery_difference",
     "step_errors",
 ]
 
@@ -111,6 +123,45 @@ def step_errors(f, dfdx, x, hs, method="central", dtype="float64"):
     return np.abs(approx - exact) / abs(exact)
 
 
+MYSTERIES = (
+    {0: -1.5, 1: 2.0, 2: -0.5},
+    {0: -1.0, 1: 1.0},
+    {-2: 1 / 12, -1: -2 / 3, 1: 2 / 3, 2: -1 / 12},
+    {0: -11 / 6, 1: 3.0, 2: -1.5, 3: 1 / 3},
+    {-1: -1.0, 0: 1.0},
+    {-2: -0.25, 2: 0.25},
+    {0: 1.5, -1: -2.0, -2: 0.5},
+    {-1: -1 / 3, 0: -0.5, 1: 1.0, 2: -1 / 6},
+    {0: -0.5, 2: 0.5},
+    {0: 11 / 6, -1: -3.0, -2: 1.5, -3: -1 / 3},
+    {-1: -0.5, 1: 0.5},
+    {-2: 1 / 6, -1: -1.0, 0: 0.5, 1: 1 / 3},
+)
+"""The weights ``{k: w}`` of each variant's mystery difference ``Σ w·f(x + k·h) / h``."""
+
+
+def mystery_difference(variant):
+    """The mystery difference of a variant: a function ``(f, x, h) -> estimate of f'(x)``.
+
+    It evaluates ``f`` at ``x + k·h`` for the offsets ``k`` of
+    ``MYSTERIES[variant]`` and returns ``Σ w·f(x + k·h) / h``, elementwise for
+    arrays ``x`` and ``h``. Its order is for the student to measure.
+
+    Raises
+    ------
+    ValueError
+        For a variant outside ``0 .. len(MYSTERIES) - 1``.
+    """
+    if not 0 <= int(variant) < len(MYSTERIES):
+        raise ValueError(f"variant={variant}: choose one of 0 .. {len(MYSTERIES) - 1}")
+    weights = MYSTERIES[int(variant)]
+
+    def mystery(f, x, h):
+        return sum(w * f(x + k * h) for k, w in weights.items()) / h
+
+    return mystery
+
+
 def _square(x):
     return x**2
 
@@ -131,7 +182,7 @@ _FORWARD = Exercise(
     id="02.forward_difference",
     title="The forward difference",
     function="forward_difference",
-    points=2,
+    points=1,
     tests=[
         Test("sin at x = 1, h = 1e-3", args=(np.sin, 1.0, 1e-3),
              shows="f = np.sin, x = 1.0, h = 1e-3"),
@@ -154,8 +205,9 @@ _FORWARD = Exercise(
         Mistake("the sign is flipped: look at the order of the two values in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
     ],
-    hint="Reread the forward difference in section 1 and write it with the f, x and h you are "
-         "given; call f rather than writing a formula for one function.",
+    hint="Reread the forward chord in section 1: its slope is its rise over its run; write "
+         "it with the f, x and h you are given, and call f rather than writing a formula for "
+         "one function.",
 )
 
 _ONE_SIDED = ("you computed a one-sided difference: your error shrinks like h, not h². "
@@ -180,15 +232,16 @@ _CENTRAL = Exercise(
     mistakes=[
         Mistake(_ONE_SIDED, wrong="forward", **_EXACT),
         Mistake(_ONE_SIDED, wrong="backward", **_EXACT),
-        Mistake("you divided by h: x - h and x + h are 2h apart, so divide by 2h "
-                "(your values are twice too large).",
+        Mistake("your values are twice too large: the run of the chord is the distance "
+                "between its two points, x - h and x + h.",
                 lambda a, got, e: _close(got, 2 * np.asarray(e))),
-        Mistake("you forgot to divide by 2h.", wrong="central_not_divided", **_EXACT),
+        Mistake("you forgot to divide by the chord's run: your value is a rise, not a slope.",
+                wrong="central_not_divided", **_EXACT),
         Mistake("the sign is flipped: look at the order of the two values in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
     ],
-    hint="Reread the central difference in section 1: it uses the neighbours on both sides of "
-         "x, and the exercise text says what its denominator must be.",
+    hint="Reread the central chord in section 1: it joins the neighbours on both sides of x, "
+         "and its slope is its rise over its run, the distance between those two points.",
 )
 
 
@@ -206,7 +259,7 @@ _SLOPE = Exercise(
     id="02.loglog_slope",
     title="The order of a method from a log-log plot",
     function="loglog_slope",
-    points=3,
+    points=2,
     tests=[
         Test("errors = 3 h² exactly", args=(np.array([1e-1, 1e-2, 1e-3]), 3 * np.array(
             [1e-1, 1e-2, 1e-3]) ** 2), shows="hs = [0.1, 0.01, 0.001], errors = 3 * hs**2"),
@@ -237,7 +290,7 @@ _COMPLEX = Exercise(
     id="02.complex_step",
     title="The complex step",
     function="complex_step",
-    points=2,
+    points=3,
     tests=[
         Test("sin at x = 1 with the default h = 1e-20", args=(np.sin, 1.0),
              shows="f = np.sin, x = 1.0 (h left at its default)"),
@@ -250,7 +303,9 @@ _COMPLEX = Exercise(
         Mistake("your result is complex: the function must return a real number, and section 5 "
                 "says which part of f(x + ih) carries h·f'(x).",
                 lambda a, got: np.iscomplexobj(got)),
-        Mistake("divide the imaginary part by h.", wrong="complex_not_divided", **_EXACT),
+        Mistake("your value is h times the derivative: in the expansion of section 5 the "
+                "imaginary part carries h·f'(x), not f'(x).", wrong="complex_not_divided",
+                **_EXACT),
         Mistake("you got 0: the step must be imaginary, not real; with h = 1e-20 a real step "
                 "does not even change x, and a real f(x) has no imaginary part.",
                 lambda a, got: bool(np.all(np.asarray(got) == 0))),
@@ -265,4 +320,35 @@ _COMPLEX = Exercise(
          "that carries h·f'(x), and return a real value; use the h you are given.",
 )
 
-EXERCISES = [_FORWARD, _CENTRAL, _SLOPE, _COMPLEX]
+_Q21 = question(
+    "02.answer_2_1", "answer_2_1", points=0.5, kind="number", digits=0, rtol=0.1,
+    title="How fast the central error shrinks (a prediction)",
+    hint="Compare the forward and backward errors' sizes and signs at each step: what is left "
+         "of them when the two are averaged?")
+
+_Q22 = question(
+    "02.answer_2_2", "answer_2_2", points=1, kind="choice", options=("a", "b", "c", "d"),
+    title="Where the central difference is exact",
+    hint="Look at the central difference's error term in section 2: which derivative of f "
+         "does it hold, and for which functions is that derivative 0 everywhere?")
+
+_Q23 = question(
+    "02.answer_2_3", "answer_2_3", points=1, kind="number", digits=0, variants=12,
+    title="The order of your mystery difference",
+    hint="Measure errors of your mystery difference of sin at x = 1 on steps where they lie "
+         "on a straight line on log-log axes (truncation only), fit its slope with "
+         "loglog_slope, and round it to a whole number.")
+
+_Q24 = question(
+    "02.answer_2_4", "answer_2_4", points=0.5, kind="number", digits=2, rtol=0.1,
+    title="A float32 step of 1e-7 (a prediction)",
+    hint="Work out which float32 number 1 + 1e-7 rounds to (the spacing of float32 numbers "
+         "near 1 is their eps), and what the difference of x**2 is then divided by.")
+
+_Q25 = question(
+    "02.answer_2_5", "answer_2_5", points=1, kind="choice", options=("a", "b", "c", "d"),
+    title="Why the two-sided difference takes a larger step",
+    hint="The best step is where truncation and round-off are about equal: compare the two "
+         "methods' truncation and round-off terms in section 4.")
+
+EXERCISES = [_FORWARD, _CENTRAL, _Q21, _Q22, _SLOPE, _Q23, _Q24, _Q25, _COMPLEX]
