@@ -206,9 +206,10 @@ class SetUp:
                 for key, value in params.items():
                     value = value - lr * grads[key]  # rebinds the name; params is unchanged
             elif self.update in ("biases_only", "last_only"):
-                moved = (lambda key: key[0] == "b") if self.update == "biases_only" else (
-                    lambda key: key[1:] == str(len(params) // 2))
-                params = {key: value - lr * grads[key] if moved(key) else value
+                last = str(len(params) // 2)
+                moved = [key for key in params if (key[0] == "b" if self.update == "biases_only"
+                                                   else key[1:] == last)]
+                params = {key: value - lr * grads[key] if key in moved else value
                           for key, value in params.items()}
             else:
                 params = {key: value - lr * grads[key] for key, value in params.items()}

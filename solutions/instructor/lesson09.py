@@ -197,12 +197,12 @@ FEEDBACK = {
     },
     "09.answer_9_5": {
         "a": "look at what the zero weights send back: dA_prev = W.T @ dZ is 0 when W is, "
-             "whatever the activation's slope, and each dW needs an A that is not 0.",
+             "whatever the activation's slope, and each dW multiplies by the A below it.",
         "b": "the same gradient norms came from two different causes: in one the slope is 0 "
              "where Z is, in the other the weights themselves are.",
-        "c": "tanh(0) = 0 is the hidden output with zero weights, so every dW needs an A that "
-             "is 0, and dA_prev = W.T @ dZ is 0 whatever the slope; no activation changes "
-             "that.",
+        "c": "with zero weights every hidden output is tanh(0) = 0, so each dW, which "
+             "multiplies by the A below it, is 0; and dA_prev = W.T @ dZ is 0 whatever the "
+             "slope. A steep slope at 0 has nothing to pass on.",
     },
     "09.which_check_yours": _yours_feedback,
 }
