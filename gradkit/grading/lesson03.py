@@ -282,8 +282,7 @@ _Q31 = question(
 _Q33 = question(
     "03.answer_3_3", "answer_3_3", points=0.5, kind="number", digits=2, rtol=0.02,
     title="Predict: the error of the flipped tensor",
-    hint="Put a = -n into section 2's normwise relative error and simplify; section 2's "
-         "table has a row for exactly this case.")
+    hint="Put a = -n into section 2's normwise relative error and simplify.")
 
 _Q34 = question(
     "03.answer_3_4", "answer_3_4", points=0.5, kind="number", digits=0,
