@@ -20,12 +20,14 @@ from jax.test_util import check_grads
 import gradkit as gk
 from gradkit.grading import lesson10 as spec
 from gradkit.grading import plain
-from gradkit.grading.feedback import public_values, run_test
+from gradkit.grading.feedback import check_exercise, public_values, run_test
 from gradkit.grading.lesson10 import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "10_frameworks.ipynb"
 SPECS = {e.id: e for e in EXERCISES}
+BACKWARDS = [e for e in EXERCISES if e.question is None]  # the four exercises
+QUESTIONS = [e for e in EXERCISES if e.question is not None]
 
 
 @pytest.fixture(autouse=True)
@@ -46,25 +48,29 @@ def _hints(exercise_id, wrong):
     return lessons.failed_hints(SPECS[exercise_id], wrong)
 
 
-def test_the_exercises_add_up_to_ten_points():
-    assert sum(e.points for e in EXERCISES) == 10 and len(EXERCISES) >= 3
+def test_the_exercises_add_up_to_eleven_points_and_the_questions_to_two_and_a_half():
+    assert sum(e.points for e in BACKWARDS) == 11 and len(BACKWARDS) >= 3
+    assert SPECS["10.lse_bwd"].points > SPECS["10.softmax_ce_bwd"].points  # find and fix
+    points = {e.id: e.points for e in QUESTIONS}
+    assert points == {"10.answer_10_1": 0.5, "10.answer_10_2": 0.5, "10.answer_10_4": 0.5,
+                      "10.answer_10_5": 1}  # three predictions, one finding
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_reference_passes_its_own_tests_with_plain_data(exercise):
     for test in exercise.tests:
         assert run_test(exercise, test, lessons.reference(exercise)).status == "pass", test.name
         plain.encode(test.run(lessons.reference(exercise)))
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_no_mistake_fires_on_the_reference(exercise):
     for test in exercise.tests:
         expected, wrong, _ = public_values(exercise, test)
         assert exercise.mistake_for(test.make_args(), expected, expected, wrong) is None
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
     source = Path(spec.__file__).read_text(encoding="utf-8")
     lines = lessons.solution_lines(SOLUTION, exercise.function)
@@ -87,6 +93,31 @@ def _rows(x, out):
 ])
 def test_lse_mistakes_get_their_hint(wrong, hint):
     assert any(hint in h for h in _hints("10.lse_bwd", wrong))
+
+
+def _first_version(fix_tuple=False, fix_rows=False):
+    """Exercise 10.1's first version (in its cell's comment), with some of its bugs fixed."""
+    def lse_bwd(res, g):
+        x, _ = res
+        p = jnp.exp(x) / jnp.sum(jnp.exp(x), axis=-1, keepdims=True)
+        dx = (g[:, None] if fix_rows else g) * p
+        return (dx,) if fix_tuple else dx
+    return lse_bwd
+
+
+def test_the_first_version_of_lse_bwd_is_in_its_cell_and_each_of_its_bugs_is_named():
+    cell = lessons.code_cell(SOLUTION, "lse_bwd")
+    assert "jnp.exp(x) / jnp.sum(jnp.exp(x), axis=-1, keepdims=True)" in cell
+    assert "#     return g * p" in cell
+    first = _outcomes("10.lse_bwd", _first_version())
+    assert all(o.status == "fail" for o in first)
+    assert "broadcasting" in first[0].why and "broadcast" in first[0].hint  # (N,) by (N, C)
+    assert "one cotangent per input" in first[2].hint  # square: it runs, and is no tuple
+    tupled = _outcomes("10.lse_bwd", _first_version(fix_tuple=True))
+    assert all(o.status == "fail" for o in tupled)
+    assert "multiplies the columns" in tupled[2].hint
+    rows = _outcomes("10.lse_bwd", _first_version(fix_tuple=True, fix_rows=True))
+    assert [o.status for o in rows] == ["pass", "fail", "pass"] and "overflows" in rows[1].hint
 
 
 def _ce(kind):
@@ -173,7 +204,7 @@ def _as_the_hints_say():
             "10.vjp_numpy": vjp_numpy}
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_the_generic_hint_describes_an_answer_that_passes(exercise):
     answer = _as_the_hints_say()[exercise.id]
     assert all(o.status == "pass" for o in _outcomes(exercise.id, answer))
@@ -221,7 +252,7 @@ def _namespace(*names):
     return ns
 
 
-@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: e.id)
+@pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     answer = _namespace(exercise.function)[exercise.function]
     lessons.assert_answer_is_reference(exercise, answer)
@@ -361,3 +392,140 @@ def test_one_projection_misses_a_one_entry_bug_that_gradkit_catches(rng):
                             {"x": x, "t": t}, seed=seed) for seed in range(3)]
     assert all(r.failing == ["x"] for r in reports)
     assert f"x[{j}]" in reports[0].findings[0].message
+
+
+# --- the auto-checked questions -------------------------------------------------------------
+
+INSTRUCTOR_FILE = lessons.INSTRUCTOR.module("10")
+
+
+def _stub():
+    raise NotImplementedError
+
+
+def _shows(result, answer):
+    """Does any outcome of ``result`` show ``answer`` (quoted, or as a number)?"""
+    texts = [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
+    needles = ([repr(answer), f'"{answer}"', f"`{answer}`"] if isinstance(answer, str)
+               else [f"x[{answer}]", f" {answer} ", f" {answer}."])
+    return any(n in text for text in texts for n in needles)
+
+
+def _mystery_answer(variant):
+    """The solution's answer_10_5, run with the notebook's names and variant ``variant``'s op."""
+    ns = _namespace("lse_stable", "smax_forward", "make_smax")
+    x_s, t_s = np.random.default_rng(0).standard_normal(64), np.array(0.5)
+    a_x = np.asarray(jax.grad(ns["smax_forward"])(x_s, t_s))
+    ns.update(x_s=x_s, t_s=t_s, smax_jit=jax.jit(ns["smax_forward"]),
+              smax_mystery=spec.mystery_smax(ns["make_smax"], variant, 1e-4 * np.linalg.norm(a_x)))
+    exec(_definition("answer_10_5"), ns)
+    return ns["answer_10_5"]
+
+
+def _answer(exercise):
+    return _mystery_answer(0) if exercise.id == "10.answer_10_5" else lessons.reference(exercise)
+
+
+@pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
+def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
+    result = check_exercise(exercise, _answer(exercise))
+    assert result.status == "passed", repr(result)
+    assert all(o.expected == "(not shown)" for o in result.outcomes)
+    assert check_exercise(exercise, _stub).status == "unanswered"
+
+
+@pytest.mark.parametrize("exercise_id", ["10.answer_10_1", "10.answer_10_2", "10.answer_10_4"])
+def test_each_wrong_choice_gets_its_own_feedback_and_never_the_answer(exercise_id):
+    exercise = SPECS[exercise_id]
+    answer = lessons.reference(exercise)()
+    feedback = INSTRUCTOR_FILE.FEEDBACK[exercise_id]
+    wrong = [o for o in exercise.question.options if o != answer]
+    assert sorted(feedback) == wrong and len(set(feedback.values())) == len(wrong)
+    for option in wrong:
+        result = check_exercise(exercise, lambda option=option: option)
+        assert result.status == "failed"
+        (outcome,) = result.outcomes
+        assert outcome.expected == "(not shown)" and outcome.hint == feedback[option]
+        assert not _shows(result, answer), option
+
+
+def test_the_right_letters_vary():
+    letters = [lessons.reference(SPECS[i])() for i in
+               ("10.answer_10_1", "10.answer_10_2", "10.answer_10_4")]
+    assert len(set(letters)) == 3
+
+
+def test_the_predictions_are_what_the_lesson_measures(rng):
+    """10.answer_10_1: float32's error at h = 1e-4 is of order 1e-3 (round-off, eps / h);
+    10.answer_10_2: check_grads passes the sign error from w = 1e-5 on; 10.answer_10_4:
+    PyTorch's positive direction never catches the one-entry bug at r = 1e-3."""
+    assert lessons.reference(SPECS["10.answer_10_1"])() == "b"  # "about 1e-3"
+    jax.config.update("jax_enable_x64", True)
+    ns = _namespace("lse_stable")
+    points = rng.standard_normal((200, 3))
+    exact = np.exp(points[:, 0]) / np.sum(np.exp(points), axis=1)
+    lse = jax.jit(ns["lse_stable"])
+    up = np.asarray(lse(jnp.asarray(points + [1e-4, 0, 0], dtype=jnp.float32)), dtype=float)
+    down = np.asarray(lse(jnp.asarray(points - [1e-4, 0, 0], dtype=jnp.float32)), dtype=float)
+    error = np.median(np.abs((up - down) / 2e-4 - exact) / exact)
+    assert 1e-4 < error < 1e-2 and error > 1e4 * 1e-8  # round-off, not h**2
+
+    assert lessons.reference(SPECS["10.answer_10_2"])() == "c"  # "from 1e-5"
+    smax = _smax()
+    x, t = np.random.default_rng(10).standard_normal(64), np.array(0.5)
+    bug = smax["make_smax"](t_sign=-1.0)
+    passes = [_check_grads_passes(lambda x, t, w=w: w * bug(x, t), x, t)
+              for w in (1.0, 1e-2, 1e-4, 1e-5, 1e-6)]
+    assert passes == [False, False, False, True, True]
+    assert lessons.reference(SPECS["10.answer_10_4"])() == "a"  # "almost never"
+
+
+def test_the_mystery_key_is_the_planted_entry_and_the_lessons_check_finds_it():
+    """For every variant, the key (gk.check_vjp's worst entry, on its own data) is the entry
+    where the op's dJ/dx differs from autodiff's (found here without a check), and the
+    solution's answer cell finds it too; variant 0 is the solution's answer."""
+    key = INSTRUCTOR_FILE.key_answer_10_5
+    ns = _smax()
+    x, t = np.random.default_rng(3).standard_normal(64), np.array(0.5)
+    exact = np.asarray(jax.grad(ns["smax_forward"])(x, t))
+    answers = []
+    for v in range(12):
+        op = spec.mystery_smax(ns["make_smax"], v, 1e-4 * np.linalg.norm(exact))
+        got = np.asarray(jax.vjp(op, x, t)[1](1.0)[0])
+        (differ,) = np.flatnonzero(~np.isclose(got, exact, rtol=1e-9, atol=1e-12))
+        assert key(v) == differ, v
+        answers.append(key(v))
+    assert _mystery_answer(0)() == answers[0] == lessons.INSTRUCTOR.question_answer(
+        SPECS["10.answer_10_5"], 0)
+    assert _mystery_answer(5)() == answers[5]
+    assert len(set(answers)) >= 10 and 35 not in answers[:1]
+
+
+def test_a_student_is_checked_against_their_own_variant():
+    from gradkit.grading.variants import variant
+
+    exercise = SPECS["10.answer_10_5"]
+    key = INSTRUCTOR_FILE.key_answer_10_5
+    student = next(f"s{k}" for k in range(100)
+                   if key(variant(f"s{k}", "10.answer_10_5", 12)) != key(0))
+    mine = key(variant(student, "10.answer_10_5", 12))
+    assert check_exercise(exercise, lambda: mine, student_id=student).status == "passed"
+    default = check_exercise(exercise, lambda: key(0), student_id=student)
+    assert default.status == "failed" and not _shows(default, mine)
+    assert default.outcomes[0].hint == exercise.hint
+    planted = check_exercise(exercise, lambda: 35, student_id=student)
+    assert planted.status == "failed"
+    assert planted.outcomes[0].hint == INSTRUCTOR_FILE.FEEDBACK["10.answer_10_5"][35]
+    assert check_exercise(exercise, lambda: mine + 0.5, student_id=student).status == "failed"
+
+
+def test_the_check_data_of_each_question_is_the_instructors_entry():
+    from gradkit.grading import checkdata
+
+    for exercise in QUESTIONS:
+        for v in range(max(1, exercise.question.variants)):
+            entry = lessons.INSTRUCTOR.question_entry(exercise, v)
+            assert entry["answer"], (exercise.id, v)
+            assert checkdata.question_data(exercise, v) == entry, (exercise.id, v)
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    assert "key_answer" not in source and "FEEDBACK" not in source

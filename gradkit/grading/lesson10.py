@@ -1,7 +1,8 @@
 """Exercise specs of lesson 10, custom backward passes in JAX (``solutions/10_frameworks.ipynb``).
 
 - ``10.lse_bwd`` — the backward of a stable log-sum-exp over the last axis, from
-  the residuals ``(x, out)``, as ``(dx,)``.
+  the residuals ``(x, out)``, as ``(dx,)``: a first version, wrong in three ways, is found
+  and fixed.
 - ``10.softmax_ce_bwd`` — the fused backward of the mean softmax cross-entropy,
   from the residuals ``(p, y)``, as ``(dz, None)``.
 - ``10.ste_bwd`` — the clipped straight-through estimator of ``sign``, from the
@@ -23,15 +24,24 @@ runs, never by importing this module.
 
 The references are the answer cells of the solution notebook; the mistakes that need
 a variant of an answer name a function of ``solutions/instructor/lesson10.py``.
+
+And auto-checked questions (a letter or a number): three predictions made before the cell
+that measures them (``10.answer_10_1``, the float32 error of a difference at
+``check_grads``' step; ``10.answer_10_2``, the weight from which ``check_grads`` passes a
+sign error; ``10.answer_10_4``, how often PyTorch's fast mode catches a one-entry bug) and
+``10.answer_10_5``, a finding of one's own: which entry of a custom op's ``dJ/dx`` is wrong,
+the op built by :func:`mystery_smax` from the student's variant. Their answers and the
+feedback for each wrong one live in ``solutions/`` (the answer cells and
+``solutions/instructor/lesson10.py``); the check data holds only their hashes.
 """
 
 import contextlib
 
 import numpy as np
 
-from gradkit.grading.spec import Exercise, Mistake, Test
+from gradkit.grading.spec import Exercise, Mistake, Test, question
 
-__all__ = ["EXERCISES"]
+__all__ = ["EXERCISES", "mystery_smax"]
 
 
 def _close(a, b, rtol=1e-6, atol=1e-9):
@@ -151,7 +161,7 @@ _LSE = Exercise(
     id="10.lse_bwd",
     title="The backward of a stable log-sum-exp",
     function="lse_bwd",
-    points=3,
+    points=4,  # three bugs to find and fix: more than a formula to copy
     tests=[
         Test("4 rows of 5, random g", args=_random_lse_args((4, 5)), call=_bwd_call,
              names=("dx",), shows="x = rng.standard_normal((4, 5)), out = lse(x), "
@@ -168,7 +178,7 @@ _LSE = Exercise(
     mistakes=[
         Mistake(_TUPLE_HINT, lambda a, got: _bare(got)),
         Mistake("exp(x) overflows for entries like 1000 (it is inf beyond about 709): the "
-                "exercise's formula uses the saved output so that no exponent is positive.",
+                "saved output lets you write the softmax with no positive exponent.",
                 lambda a, got: not np.all(np.isfinite(got[0]))),
         Mistake("you left out g, the upstream gradient: the chain rule scales each row by "
                 "its own entry of it.", wrong="lse_without_g", part=0),
@@ -180,9 +190,9 @@ _LSE = Exercise(
         Mistake("the derivative of log-sum-exp is the softmax, not exp(x): yours is missing "
                 "the normalization that the saved output holds.", wrong="lse_exp_of_x", part=0),
     ],
-    hint="Reread the exercise's formula for dx: out and g have one entry per row of x, so "
-         "mind how they broadcast, and return the one-entry tuple (dx,). Use jnp, not np: JAX "
-         "traces the rule, and np cannot take traced arrays.",
+    hint="dx is g times the softmax of each row, written with the saved output: out and g "
+         "have one entry per row of x, so mind how they broadcast, and return the one-entry "
+         "tuple (dx,). Use jnp, not np: JAX traces the rule, and np cannot take traced arrays.",
 )
 
 
@@ -349,7 +359,38 @@ _VJP = Exercise(
          "what the pullback returns, and return a dict keyed like inputs with numpy arrays.",
 )
 
-EXERCISES = [_LSE, _CE, _STE, _VJP]
+# ---- the questions ------------------------------------------------------------------------
+
+def mystery_smax(make_smax, variant, size, n=64):
+    """``make_smax(extra=e)``: the lesson's custom op with ``size`` added to one entry of its
+    ``dJ/dx`` (of ``n`` entries), the entry picked by ``variant`` (0 .. 11, from the student
+    id). ``make_smax`` is the lesson's factory of section 5; any factory that takes ``extra``
+    (a vector added to ``dJ/dx``) will do."""
+    entry = int(np.random.default_rng([10, 5, int(variant)]).integers(n))
+    return make_smax(extra=size * np.eye(n)[entry])
+
+
+_Q101 = question("10.answer_10_1", "answer_10_1", points=0.5, kind="choice",
+                 options=("a", "b", "c", "d"), title="The float32 error at check_grads' step",
+                 hint="Lesson 02: a central difference has a truncation error of order h**2 "
+                      "and a round-off error of order eps / h; which is larger at h = 1e-4 "
+                      "in float32?")
+_Q102 = question("10.answer_10_2", "answer_10_2", points=0.5, kind="choice",
+                 options=("a", "b", "c", "d", "e"),
+                 title="The weight from which check_grads passes a sign error",
+                 hint="The two projections check_grads compares scale with w, and its "
+                      "tolerance has an absolute part of 1e-5.")
+_Q104 = question("10.answer_10_4", "answer_10_4", points=0.5, kind="choice",
+                 options=("a", "b", "c", "d"), title="How often a positive direction sees one entry",
+                 hint="PyTorch's tolerance has a part proportional to the projection itself: "
+                      "what is the projection of an all-positive gradient on an all-positive "
+                      "direction, next to one entry's share of it?")
+_Q105 = question("10.answer_10_5", "answer_10_5", points=1, kind="number", digits=0,
+                 variants=12, title="Which entry is wrong",
+                 hint="Check smax_mystery with gk.check_vjp and vjp_numpy, as the cell above "
+                      "checks one_entry_bug, and read which entry of x the report names.")
+
+EXERCISES = [_Q101, _LSE, _CE, _STE, _Q102, _VJP, _Q104, _Q105]
 
 FORK = False
 """JAX compiles on a thread pool that a forked child does not inherit: the grader runs this
