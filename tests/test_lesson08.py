@@ -572,7 +572,8 @@ def _question_answer(exercise, variant=0):
         return lessons.reference(exercise)
     x_t, h_prev, Wx, Wh, b_rnn = _rnn_inputs(np.random.default_rng(0))
     ns = {"gk": gk, "rnn_step_forward": layers.rnn_step_forward, "x_t": x_t, "h_prev": h_prev,
-          "Wx": Wx, "Wh": Wh, "b_rnn": b_rnn, "mystery_backward": spec.mystery_rnn_backward(variant)}
+          "Wx": Wx, "Wh": Wh, "b_rnn": b_rnn,
+          "mystery_backward": spec.mystery_rnn_backward(variant)}
     exec(lessons.code_cell(SOLUTION, "answer_8_5"), ns)
     return ns["answer_8_5"]
 

@@ -387,7 +387,7 @@ def mystery_rnn_backward(variant):
 _Q81 = question("08.answer_8_1", "answer_8_1", points=0.5, kind="choice",
                 options=("a", "b", "c", "d"), title="What a dout of ones lets through",
                 hint="Work out each term of dx with g = gamma in every row, and compare it "
-                     "with the numerical gradient of sum(out) the cell above measured.")
+                     "with the numerical gradient of sum(out) section 3 measured.")
 _Q83 = question("08.answer_8_3", "answer_8_3", points=0.5, kind="number", digits=1,
                 rtol=0.5, title="How often 10 sampled entries find one wrong entry",
                 hint="A sample finds the bug only when it draws the bad entry: what is the "

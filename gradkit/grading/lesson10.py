@@ -381,7 +381,8 @@ _Q102 = question("10.answer_10_2", "answer_10_2", points=0.5, kind="choice",
                  hint="The two projections check_grads compares scale with w, and its "
                       "tolerance has an absolute part of 1e-5.")
 _Q104 = question("10.answer_10_4", "answer_10_4", points=0.5, kind="choice",
-                 options=("a", "b", "c", "d"), title="How often a positive direction sees one entry",
+                 options=("a", "b", "c", "d"),
+                 title="How often a positive direction sees one entry",
                  hint="PyTorch's tolerance has a part proportional to the projection itself: "
                       "what is the projection of an all-positive gradient on an all-positive "
                       "direction, next to one entry's share of it?")

@@ -257,12 +257,12 @@ def _not_failing(option, answer, variant):
 
 FEEDBACK = {
     "08.answer_8_1": {
-        "a": "a zero dx agrees with the numerical gradient of sum(out), which the cell above "
-             "measured at round-off: with dout = ones, a backward that returns zeros cannot "
-             "fail.",
+        "a": "a zero dx agrees with the numerical gradient of sum(out), which section 3's "
+             "first cell measured at round-off: with dout = ones, a backward that returns "
+             "zeros cannot fail.",
         "b": "the zero backward returns exactly what the numerical gradient of sum(out) is "
-             "(round-off, the cell above), so it cannot fail; work out what the other two "
-             "return with g = gamma in every row.",
+             "(round-off, section 3's first cell), so it cannot fail; work out what the other "
+             "two return with g = gamma in every row.",
         "d": "a backward whose dx is not zero for dout = ones disagrees with the numerical "
              "gradient, which is zero: with g = gamma in every row, does every term of dx "
              "still cancel when one of them is missing?",
