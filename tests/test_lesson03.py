@@ -280,9 +280,30 @@ def graded(tmp_path_factory):
     ).replace("(J_plus - J_minus) / (2 * epsilon)", "(J_plus - J_minus) / epsilon"))
     faked = edited(solution, "def gradient_check_n", lambda src: src.replace(
         "    return relative_error(grad, gradapprox)", _CHANGES_PARAMS_AND_FAKES_THE_VERDICT))
+    own, student = _a_student_whose_mystery_differs()
+
+    def as_student(answer):
+        with_id = edited(solution, 'STUDENT_ID = ""', lambda src: f'STUDENT_ID = "{student}"')
+        return edited(with_id, "def answer_3_5", lambda src: src.replace(
+            "return 'a'", f"return {answer!r}"))
+
     return grade_variants(tmp_path_factory.mktemp("lesson03"), "03_gradient_checking",
                           {"correct": solution, "one_sided": one_sided, "faked": faked,
-                           "unanswered": nbformat.read(LESSON, as_version=4)})
+                           "unanswered": nbformat.read(LESSON, as_version=4),
+                           "own_variant": as_student(own), "default_variant": as_student("a")})
+
+
+def _a_student_whose_mystery_differs():
+    """(their answer to Question 3.5, their id), for a student whose answer is not the
+    default variant's."""
+    from gradkit.grading.references import Instructor
+    from gradkit.grading.variants import variant
+
+    exercise = next(e for e in spec.EXERCISES if e.id == "03.answer_3_5")
+    keys = {v: Instructor(ROOT / "solutions").question_answer(exercise, v) for v in range(6)}
+    student = next(s for s in (f"s{k}" for k in range(100))
+                   if keys[variant(s, exercise.id, 6)] != keys[0])
+    return keys[variant(student, exercise.id, 6)], student
 
 
 def test_grader_gives_the_solution_full_marks(graded):
@@ -304,6 +325,18 @@ def test_grader_takes_the_unchanged_mark_from_an_answer_that_fakes_it(graded):
     failed = [t for t in sub.tests if t.score == 0]
     assert [t.name for t in failed] == ["03.gradient_check_n: params are left unchanged"]
     assert "your check changed params" in failed[0].output
+
+
+def test_grader_judges_the_mystery_of_the_students_own_variant(graded):
+    assert graded["own_variant"].score == 12
+    sub = graded["default_variant"]  # the answer the text shows, not this student's
+    failed = [t for t in sub.tests if t.score == 0]
+    assert [t.name for t in failed] == ["03.answer_3_5: your answer"]
+    assert sub.score == 11
+
+
+def test_grader_carries_the_written_answer_to_the_instructor(graded):
+    assert [title for title, _, _ in graded["correct"].written] == ["Question 3.2."]
 
 
 def test_grader_scores_the_unanswered_lesson_zero(graded):

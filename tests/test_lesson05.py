@@ -331,3 +331,41 @@ def test_the_text_gives_no_prediction_away_before_its_question():
     assert not any("does not shrink with $h$" in s or "stay apart as" in s for s in text[:ask])
     exercise = next(s for s in text if "### Exercise 5.2" in s)
     assert "\\frac{\\lambda}{m} W" not in exercise and "gains" not in text[13]
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    import nbformat
+    from _grading import edited, grade_variants
+
+    solution = nbformat.read(SOLUTION, as_version=4)
+    exercise = _question("answer_5_1")
+    keys = {v: INSTRUCTOR.question_answer(exercise, v) for v in range(12)}
+    student = next(s for s in (f"s{k}" for k in range(100))
+                   if keys[variant(s, exercise.id, 12)] != keys[0])
+    own = keys[variant(student, exercise.id, 12)]
+
+    def as_student(answer):
+        with_id = edited(solution, 'STUDENT_ID = ""', lambda src: f'STUDENT_ID = "{student}"')
+        return edited(with_id, "def answer_5_1", lambda src: src.replace(
+            "return 'b'", f"return {answer!r}"))
+
+    return grade_variants(tmp_path_factory.mktemp("lesson05"), "05_regularization_dropout",
+                          {"correct": solution, "own_variant": as_student(own),
+                           "default_variant": as_student("b")})
+
+
+def test_grader_gives_the_solution_full_marks_and_carries_the_written_answers(graded):
+    sub = graded["correct"]
+    assert sub.error is None and not sub.cell_errors, sub.cell_errors
+    assert sub.score == sub.max_score == sum(e.points for e in spec.EXERCISES) == 12.5
+    assert [title for title, _, _ in sub.written] == ["Question 5.3.", "Question 5.7."]
+
+
+def test_grader_judges_the_mystery_of_the_students_own_variant(graded):
+    assert graded["own_variant"].score == 12.5
+    sub = graded["default_variant"]  # the answer the text shows, not this student's
+    failed = [t for t in sub.tests if t.score == 0]
+    assert [t.name for t in failed] == ["05.answer_5_1: your answer"], [t.name for t in failed]
+    assert "(not shown)" in failed[0].output or "expected" not in failed[0].output
+    assert sub.score == 11.5
