@@ -607,10 +607,13 @@ def _gradients_pass(args, grads):
 
 
 def _trained(fn, data_seed, test_seed):
-    """The params that 1500 steps of training with ``fn`` give on unseen data."""
+    """The params that 1500 steps of training with ``fn`` give on unseen data, dropout off:
+    with it on, each step would call dropout_backward twice, and in grading that is another
+    exercise's function, answered by the grader call by call (3000 calls are too slow for the
+    time limit); the gradient test with one fixed mask covers the dropout path."""
     X, Y = _unseen_data(400, data_seed)
     with np.errstate(all="ignore"):
-        return train(X, Y, fn)
+        return train(X, Y, fn, keep_prob=1.0)
 
 
 def _reaches_target(args, params):
@@ -640,9 +643,9 @@ _BACKWARD = Exercise(
              args=_net_args(40, 712, 0.5, 1.0), seed=5, call=_gradients_of, post=_gradients_pass,
              shows="check_gradients(correct cost, your backward), 40 unseen examples, "
                    "lambd = 0.5, keep_prob = 1 (True = passed)"),
-        Test("trains to the target accuracy with dropout (uses your dropout_backward)",
+        Test("trains to the target accuracy (unseen data)",
              args=(714, 814), call=_trained, post=_reaches_target, weight=2,
-             shows=f"1500 seeded steps, lr 0.5, lambd 0.1, keep_prob 0.85, on 400 unseen "
+             shows=f"1500 seeded steps, lr 0.5, lambd 0.1, dropout off, on 400 unseen "
                    f"examples; held-out accuracy >= {TARGET_ACCURACY} (True = reached)"),
     ],
     mistakes=[
