@@ -141,8 +141,8 @@ def _said(finding):
 FEEDBACK = {"04.name_the_bug": feedback_name_the_bug}
 
 FEEDBACK["04.predict_calls"] = {
-    44: "44 is the number of parameters P; a central difference evaluates the cost twice per "
-        "entry, at +h and at -h.",
+    44: "44 is the number of parameters P: how many values of the cost does one central "
+        "difference take?",
     45: "a central difference needs two costs per entry, and the loop never evaluates the "
         "cost at the point itself.",
     88 + 1: "the loop never evaluates the cost at the point itself: only at +h and -h.",
@@ -151,10 +151,10 @@ FEEDBACK["04.predict_calls"] = {
     176: "one nudge per entry in each direction: two costs per entry, not four.",
 }
 FEEDBACK["04.read_two_errors"] = {
-    "a": "a smaller error at another step is not more correct: for a correct gradient the "
-         "error is set by the step (round-off and truncation), and both are far from a bug's.",
+    "a": "a smaller error at another step is not more correct: what sets the error of a "
+         "check of a correct gradient?",
     "b": "a correct gradient checked with a step of 1e-7 leaves round-off near 1e-9 per entry, "
          "which adds up to about 1e-8: that is what correct looks like at that step.",
     "d": "the relative error divides by the norms of both gradients, so the size of J cancels "
-         "out; what sets a correct check's error is the step.",
+         "out, and both checks differentiate the same cost.",
 }
