@@ -730,9 +730,37 @@ def graded(tmp_path_factory):
                                  "        dx[n, c, r, s] += (w == w.max()) * dout[n, c, i, j]\n"
                                  "    return dx\n")
     lesson = nbformat.read(ROOT / "lessons" / SOLUTION.name, as_version=4)
+    # a student whose mystery differs from the default one: the solution's method finds theirs,
+    # the default variant's answer, copied, is wrong for them
+    student = edited(solution, "STUDENT_ID = ", lambda _: f"STUDENT_ID = {STUDENT!r}")
+    copied = edited(student, "def answer_8_5():",
+                    lambda _: 'def answer_8_5():\n    return "x"\n')
     return grade_variants(tmp_path_factory.mktemp("lesson08"), "08_checking_layers",
-                          {"correct": solution, "every_tie": every_tie, "unanswered": lesson},
+                          {"correct": solution, "every_tie": every_tie, "unanswered": lesson,
+                           "student": student, "copied": copied},
                           timeout=60.0)
+
+
+STUDENT = "s2024017"
+
+
+def test_the_graded_student_has_a_mystery_other_than_the_default():
+    from gradkit.grading.variants import variant
+
+    v = variant(STUDENT, "08.answer_8_5", 12)
+    assert INSTRUCTOR_FILE.key_answer_8_5(v) != INSTRUCTOR_FILE.key_answer_8_5(0) == "x"
+
+
+def test_grader_grades_a_student_against_their_own_variant(graded):
+    own, copied = graded["student"], graded["copied"]
+    assert own.student_id == STUDENT and own.score == own.max_score == 14
+    scores = copied.exercise_scores()
+    assert scores["08.answer_8_5"] == 0 and copied.score == 13
+    (output,) = [t.output for t in copied.tests if t.exercise == "08.answer_8_5"]
+    key = INSTRUCTOR_FILE.key_answer_8_5
+    from gradkit.grading.variants import variant
+
+    assert repr(key(variant(STUDENT, "08.answer_8_5", 12))) not in output
 
 
 def test_grader_gives_the_solution_full_marks(graded):
