@@ -18,10 +18,12 @@ import pytest
 from gradkit.cli import main
 from gradkit.grading import autograder as ag
 from gradkit.grading.autograder import pinned_requirements, select_submission, write_results
+from gradkit.grading.spec import exercises_for_lesson
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTIONS = ROOT / "solutions"
 LESSON_01 = SOLUTIONS / "01_derivative.ipynb"
+FULL_01 = sum(e.points for e in exercises_for_lesson("01"))
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==(\S+)$")
 
 
@@ -109,7 +111,7 @@ def test_a_bundle_for_a_lesson_without_a_solution_is_refused(tmp_path, capsys):
 def test_run_autograder_grades_the_submission(autograder):
     shutil.copy(LESSON_01, autograder / "submission" / "my_notebook.ipynb")
     results = _run(autograder)
-    assert results["score"] == results["max_score"] == 10.0
+    assert results["score"] == results["max_score"] == FULL_01 + 1  # + the hidden test
     (hidden,) = [t for t in results["tests"] if "cos through 0" in t["name"]]
     assert hidden["visibility"] == "after_published"
 
@@ -119,7 +121,7 @@ def test_a_lesson_bundle_grades_its_own_lessons_notebook(tmp_path):
     root = _bundle(tmp_path, "--lesson", "01")
     shutil.copy(LESSON_01, root / "submission" / "my_notebook.ipynb")
     results = _run(root)
-    assert results["score"] == results["max_score"] == 10.0
+    assert results["score"] == results["max_score"] == FULL_01
 
 
 def test_run_autograder_without_a_notebook_gives_zero_and_says_why(autograder):
@@ -349,7 +351,7 @@ def test_a_line_appended_to_run_autograder_while_it_runs_is_not_run(tmp_path):
     results = _run(root, python=_appending_python(tmp_path, script), script=script)
     assert script.read_text().endswith("echo HACK > \"$ROOT/results/x\"\n")  # it was appended
     assert not (root / "results" / "x").exists()
-    assert results["score"] == 10.0
+    assert results["score"] == FULL_01
     # the control: without exec, bash reads on after the grader and runs the appended line
     script.write_text(script.read_text().replace('exec "$PYTHON"', '"$PYTHON"', 1)
                       .replace("echo HACK", "# echo HACK"))

@@ -8,6 +8,10 @@ import sys
 from pathlib import Path
 
 from gradkit.cli import main
+from gradkit.grading.spec import exercises_for_lesson
+
+FULL_01 = sum(e.points for e in exercises_for_lesson("01"))
+TESTS_01 = sum(len(e.tests) for e in exercises_for_lesson("01"))
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "01_derivative.ipynb"
@@ -29,13 +33,13 @@ def test_grade_writes_gradescope_results_json(tmp_path, capsys):
     args = ["grade", str(sub), "--json", str(out), "--solutions", str(ROOT / "solutions")]
     assert main(args) == 0
     data = json.loads(out.read_text())
-    assert data["score"] == data["max_score"] == 10.0
+    assert data["score"] == data["max_score"] == FULL_01
     assert {"name", "score", "max_score", "output", "visibility"} <= set(data["tests"][0])
     graded = [t for t in data["tests"] if not t["name"].startswith("Written answers")]
-    assert len(graded) == 10 and all(t["output"] == "passed" for t in graded)
+    assert len(graded) == TESTS_01 and all(t["output"] == "passed" for t in graded)
     (written,) = [t for t in data["tests"] if t["name"].startswith("Written answers")]
     assert written["max_score"] == 0 and "Question 1" in written["output"]
-    assert "10 / 10" in capsys.readouterr().out
+    assert f"{FULL_01:g} / {FULL_01:g}" in capsys.readouterr().out
 
 
 def test_grade_several_with_jobs_writes_a_gradebook_and_survives_a_corrupt_file(tmp_path, capsys):
@@ -52,10 +56,11 @@ def test_grade_several_with_jobs_writes_a_gradebook_and_survives_a_corrupt_file(
     assert "Traceback" not in err
     rows = list(csv.DictReader(gradebook.open()))
     assert [Path(r["submission"]).name[:5] for r in rows] == ["alice", "bob_0", "carol"]
-    assert rows[0]["01.secant_line"] == "3.0" and rows[1]["01.secant_line"] == "0.0"
+    secant = next(e.points for e in exercises_for_lesson("01") if e.id == "01.secant_line")
+    assert float(rows[0]["01.secant_line"]) == secant and rows[1]["01.secant_line"] == "0.0"
     assert rows[2]["error"] and rows[2]["score"] == "0"
     data = json.loads((tmp_path / "all.json").read_text())
-    assert [s["score"] for s in data["submissions"]] == [10.0, 0.0, 0.0]
+    assert [s["score"] for s in data["submissions"]] == [FULL_01, 0.0, 0.0]
 
 
 def test_hidden_tests_count_and_are_not_visible_before_publishing(tmp_path):

@@ -21,11 +21,12 @@ import nbformat
 import pytest
 
 from gradkit.grading.sandbox import detect
+from gradkit.grading.spec import exercises_for_lesson
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "01_derivative.ipynb"
 LESSON = ROOT / "lessons" / "01_derivative.ipynb"
-FULL = {"01.difference_quotient": 3.0, "01.secant_line": 3.0, "01.backprop_by_hand": 4.0}
+FULL = {e.id: float(e.points) for e in exercises_for_lesson("01")}
 SECRET = "gradkit-grader-secret-7d1f"
 HIDDEN_X0 = 0.6180339887  # a hidden test's input: it must never reach a visible output
 PORT = 48213

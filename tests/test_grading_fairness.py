@@ -100,11 +100,11 @@ def test_helpers_and_imports_in_cells_of_ones_own_run_in_order(tmp_path):
     elsewhere = _insert_before(nb, "secant_line", "open('/home/me/data.csv').read()\n")
     graded = _grade(tmp_path, "01_derivative", {
         "helper": helper, "missing": missing, "elsewhere": elsewhere})
-    assert graded["helper"].score == 10.0
+    assert graded["helper"].score == graded["helper"].max_score
     assert graded["missing"].exercise_scores()["01.secant_line"] == 0.0
     assert graded["missing"].exercise_scores()["01.backprop_by_hand"] == 0.0
     # a cell that cannot run where grading runs: it costs nothing here, and it says why
-    assert graded["elsewhere"].score == 10.0
+    assert graded["elsewhere"].score == graded["elsewhere"].max_score
     assert any("(a cell of your own): raised FileNotFoundError" in line
                for line in graded["elsewhere"].cell_errors)
 
@@ -126,7 +126,7 @@ def test_a_renamed_notebook_without_metadata_is_graded_as_what_it_is(tmp_path):
     path = tmp_path / "03_gradient_checking.ipynb"
     nbformat.write(nb, path)
     sub = Grader(ROOT / "solutions", timeout=5.0).grade(path)
-    assert sub.lesson == "01_derivative" and sub.score == 10.0
+    assert sub.lesson == "01_derivative" and sub.score == sub.max_score > 0
 
 
 def test_the_isolation_used_is_reported():

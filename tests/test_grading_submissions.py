@@ -19,7 +19,10 @@ from gradkit.grading.notebook import check_ids, is_answer_cell
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "01_derivative.ipynb"
 LESSON = ROOT / "lessons" / "01_derivative.ipynb"
-FULL = {"01.difference_quotient": 3.0, "01.secant_line": 3.0, "01.backprop_by_hand": 4.0}
+from gradkit.grading.spec import exercises_for_lesson  # noqa: E402
+
+FULL = {e.id: float(e.points) for e in exercises_for_lesson("01")}
+TOTAL = sum(FULL.values())
 
 
 def _answer(nb, function):
@@ -124,7 +127,7 @@ def graded(tmp_path_factory):
 def test_correct_notebook_gets_full_marks(graded):
     subs, _, _ = graded
     assert subs["correct"].exercise_scores() == FULL
-    assert subs["correct"].score == subs["correct"].max_score == 10.0
+    assert subs["correct"].score == subs["correct"].max_score == TOTAL
 
 
 def test_deleted_check_cells_and_edited_provided_cells_change_nothing(graded):
@@ -135,7 +138,7 @@ def test_deleted_check_cells_and_edited_provided_cells_change_nothing(graded):
 def test_renamed_submission_is_matched_by_notebook_metadata(graded):
     subs, _, _ = graded
     assert subs["renamed"].lesson == "01_derivative"
-    assert subs["renamed"].score == 10.0
+    assert subs["renamed"].score == TOTAL
 
 
 def test_fake_printed_success_and_redefined_check_score_zero(graded):

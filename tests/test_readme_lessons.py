@@ -2,7 +2,8 @@
 
 ``graded_summary(lesson)`` is the table's "graded" cell, computed from the specs: the
 points, the exercises, the auto-checked questions and predictions (those with a variant
-per student), and the written answers an instructor reads. Run this file as a script to print the cells for the README.
+per student), and the written answers an instructor reads. Run this file as a script to
+print the cells for the README.
 """
 
 import re

@@ -189,10 +189,16 @@ def test_check_data_is_plain_and_matches_the_solutions(tmp_path):
         assert checkdata.stale(lesson, instructor) == "", lesson
     # the negative case: a changed expected value is reported stale
     data = json.loads(checkdata.data_path("01").read_text())
-    first = next(iter(data["exercises"].values()))
+    first = next(e for e in data["exercises"].values() if e["tests"])
     next(iter(first["tests"].values()))["expected"] = plain.encode(12345.0)
     checkdata.data_path("01", tmp_path).write_text(json.dumps(data))
     assert "stale" in checkdata.stale("01", instructor, tmp_path)
+    # and a question whose stored answer is another one's
+    data = json.loads(checkdata.data_path("04").read_text())
+    questions = data["exercises"]["04.read_two_errors"]["question"]["0"]
+    questions["answer"] = data["exercises"]["04.predict_calls"]["question"]["0"]["answer"]
+    checkdata.data_path("04", tmp_path).write_text(json.dumps(data))
+    assert "answers or feedback changed" in checkdata.stale("04", instructor, tmp_path)
 
 
 def test_an_environment_under_tmp_grades_in_its_sandbox(installed, tmp_path):
@@ -205,4 +211,5 @@ def test_an_environment_under_tmp_grades_in_its_sandbox(installed, tmp_path):
                              str(SOLUTIONS), "--json", str(tmp_path / "r.json")],
                             capture_output=True, text=True, cwd=tmp_path, timeout=300)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
-    assert json.loads((tmp_path / "r.json").read_text())["score"] == 10.0
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["score"] == data["max_score"] > 0

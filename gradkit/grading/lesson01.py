@@ -91,9 +91,10 @@ _DQ = Exercise(
                 lambda a, got, e: _close(got, np.asarray(e) / 2)),
         Mistake("the sign is flipped: look at the order of the two values in your subtraction.",
                 lambda a, got, e: _close(got, -np.asarray(e))),
-        Mistake("for a negative h your value is the quotient of the step |h| to the right of x: "
-                "a negative h puts the second point to the left of x, and the quotient is the "
-                "slope of the chord to that point.", wrong="dq_abs_h"),
+        Mistake("for a negative h your value is the quotient of the step |h| to the right of x, "
+                "or you stepped back to x - h: a negative h puts the second point to the left of "
+                "x, and the quotient is the slope of the chord to that point.",
+                wrong="dq_abs_h"),
         Mistake("you stepped back to x - h: compare the points you evaluate f at with the "
                 "formula of Exercise 1.1.", wrong="dq_backward"),
         Mistake("you used both x + h and x - h but divided by h only: that mixes two formulas; "

@@ -51,6 +51,18 @@ def _loaded_names(tree):
     return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
 
 
+def _target_names(node):
+    """The names an assignment binds (``a = ...``, ``X, Y = ...``), or an empty set when it
+    binds anything else (an attribute, an item)."""
+    names = set()
+    for target in node.targets:
+        elts = target.elts if isinstance(target, ast.Tuple) else [target]
+        if not all(isinstance(e, ast.Name) for e in elts):
+            return set()
+        names |= {e.id for e in elts}
+    return names
+
+
 def load_answers(path):
     """Run the answer cells of the solution notebook at ``path``; return their namespace.
 
@@ -71,16 +83,19 @@ def load_answers(path):
         if is_answer_cell(cell):
             used |= _loaded_names(tree)
     # and, transitively, what those assignments use (mystery = make_mystery(STUDENT_ID))
-    assigned = [({t.id for t in node.targets}, _loaded_names(node)) for cell, tree in trees
+    assigned = [(_target_names(node), _loaded_names(node)) for cell, tree in trees
                 if not is_answer_cell(cell) for node in tree.body
-                if isinstance(node, ast.Assign)
-                and all(isinstance(t, ast.Name) for t in node.targets)]
+                if isinstance(node, ast.Assign) and _target_names(node)]
+    # and the names that provided functions used by the answers read (slope_data's X, Y)
+    assigned += [({node.name}, _loaded_names(node)) for cell, tree in trees
+                 if not is_answer_cell(cell) for node in tree.body
+                 if isinstance(node, ast.FunctionDef)]
     grown = True
     while grown:
         grown = False
         for targets, loads in assigned:
-            if targets <= used and not loads <= used:
-                used |= loads
+            if targets & used and not loads <= used:
+                used |= loads | targets
                 grown = True
     ns = {"__name__": f"gradkit_reference_{Path(path).stem}"}
     name = Path(path).name
@@ -92,8 +107,8 @@ def load_answers(path):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 exec(compile(ast.Module([node], []), name, "exec"), ns)  # noqa: S102
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) or (
-                    isinstance(node, ast.Assign) and all(
-                        isinstance(t, ast.Name) and t.id in used for t in node.targets)):
+                    isinstance(node, ast.Assign) and _target_names(node)
+                    and _target_names(node) & used):
                 try:  # built from what only the full notebook defines (a default X=X_train)
                     exec(compile(ast.Module([node], []), name, "exec"), ns)  # noqa: S102
                 except Exception:
