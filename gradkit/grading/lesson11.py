@@ -550,7 +550,7 @@ _COST = Exercise(
     ],
     mistakes=[
         Mistake("the L2 term is still missing from the cost: the gradient has it, so the "
-                "check reports extra_l2. The exercise's text says what the term is.",
+                "check reports extra_l2. Section 2's text says what the term is.",
                 _cost_without_l2),
         Mistake("your L2 term sums the squares of the wrong tensors (it changes with the "
                 "biases): compare what it sums over with the formula of section 2.",
@@ -560,11 +560,11 @@ _COST = Exercise(
         Mistake("your L2 term is 2 times too large: compare the factor in front of its sum of "
                 "squares with the formula of section 2.", _cost_l2_doubled),
         Mistake("your L2 term is 2m times too large (m, the number of examples): compare the "
-                "factor in front of its sum of squares with the exercise's formula.",
+                "factor in front of its sum of squares with the formula of section 2.",
                 _cost_l2_over_m_missing),
         Mistake("your L2 term is m times too large (m, the number of examples): it has the "
                 "1/2 but not the rest of the factor in front of its sum of squares; compare "
-                "it with the exercise's formula.", _cost_l2_m_missing),
+                "it with the formula of section 2.", _cost_l2_m_missing),
         Mistake("the gradient check fails: the cost and the (correct) backward pass disagree; "
                 "check your compute_cost with your repaired backward, lambd > 0 and dropout "
                 "off, and read which weights fail and with which finding.",
@@ -739,8 +739,8 @@ _Q3 = question(
     "11.answer_11_3", "answer_11_3", points=1, kind="choice", options=("a", "b", "c", "d"),
     variants=SCRIPT_PIECES[2][2], key="key_answer_11_3",
     title="Which step shows the backward pass's bug",
-    hint="Check found_backward with your repaired dropout_backward and compute_cost, in each "
-         "step's setting, and see which is the first to fail.")
+    hint="Recheck your copy of found_backward (calling your dropout_backward, before any other "
+         "change) in each step's setting, and see which is the first to fail.")
 
 _Q4 = question(
     "11.answer_11_4", "answer_11_4", points=1, kind="choice", options=("a", "b", "c", "d"),

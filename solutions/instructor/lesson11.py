@@ -143,14 +143,15 @@ FEEDBACK = {
              "f gives two values at the same params?",
     },
     "11.answer_11_3": _feedback({
-        "a": "did step 1 fail with your repaired dropout_backward and compute_cost in place? "
+        "a": "did step 1 fail on your copy of found_backward, calling your dropout_backward? "
              "A failure that appears only later is not step 1's.",
-        "b": "step 2 turns L2 on in both functions: with your repaired cost, does found_backward "
-             "really first fail there, or already in step 1, or only with dropout?",
+        "b": "step 2 turns L2 on in both functions, so its failures can be the cost's: does "
+             "your copy of found_backward first fail there, or already in step 1, or only "
+             "with dropout?",
         "c": "step 3 runs dropout_backward too: with your repaired dropout_backward in place, "
              "is found_backward's failure new in step 3, or did an earlier step show it?",
-        "d": "with the other two functions repaired, does found_backward pass all three "
-             "steps? Run them again with your repaired functions in place.",
+        "d": "with the dropout layer and the cost repaired, does your copy of found_backward "
+             "pass all three steps? Run recheck(compute_cost, ...) on it.",
     }),
     "11.answer_11_4": _feedback({
         "a": "multiplying by keep_prob instead of dividing gives the factor keep_prob squared "
