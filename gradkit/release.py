@@ -17,6 +17,8 @@ import re
 import shutil
 from pathlib import Path
 
+from gradkit.grading.notebook import parse_python
+
 __all__ = ["answer_blocks", "leaks", "library_equivalents", "make_release"]
 
 MARKER = ".gradkit-release"
@@ -83,7 +85,7 @@ def answer_blocks(solutions_dir):
     for path in sorted(instructor.glob("*.py")) if instructor.is_dir() else ():
         text = path.read_text(encoding="utf-8")
         source = text.splitlines()
-        for node in ast.walk(ast.parse(text)):
+        for node in ast.walk(parse_python(text)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 body = node.body
                 if body and isinstance(body[0], ast.Expr) and isinstance(

@@ -230,7 +230,7 @@ def test_answer_cells_pasted_into_a_fresh_notebook_are_recognised():
     answers = {c.id for c in SOLUTIONS["06_sgd"].cells if is_answer_cell(c)}
     cells = [nbformat.v4.new_code_cell(c.source) for c in LESSONS["06_sgd"].cells
              if c.id in answers]
-    assert len(cells) == 3 and "NotImplementedError" in cells[0].source
+    assert len(cells) == len(answers) >= 3 and "NotImplementedError" in cells[0].source
     nb = nbformat.v4.new_notebook(cells=cells)
     assert lesson_name(nb, "Untitled.ipynb", KNOWN, SOLUTIONS) == "06_sgd"
 

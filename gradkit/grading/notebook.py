@@ -13,6 +13,7 @@ Vocabulary, for a solution notebook ``solutions/NN_name.ipynb``:
 
 import ast
 import re
+import threading
 from fractions import Fraction
 from pathlib import Path
 
@@ -92,10 +93,25 @@ def check_ids(cell):
     return ids
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+def parse_python(source):
+    """``ast.parse``, one thread at a time.
+
+    The grader reads notebooks in several threads at once, and CPython before
+    3.11.8 and 3.12.2 keeps the AST converter's recursion depth in shared state
+    (gh-106905): two parses at once can fail with "SystemError: AST constructor
+    recursion depth mismatch". Every parse in gradkit goes through here.
+    """
+    with _PARSE_LOCK:
+        return ast.parse(source)
+
+
 def answer_names(source):
     """Top-level names a cell defines (functions, classes, assignments)."""
     try:
-        tree = ast.parse(strip_magics(source))
+        tree = parse_python(strip_magics(source))
     except SyntaxError:
         return set(re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", source, flags=re.M))
     names = set()
@@ -408,7 +424,7 @@ STUDENT_TAG = "student-id"
 
 def _assigns_student_id(source):
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return False
     return any(isinstance(node, ast.Assign) and any(
@@ -443,7 +459,7 @@ def student_id(nb):
         return "", ""
     source = nb["cells"][index].get("source", "")
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError:
         return "", "the STUDENT_ID cell is not valid Python"
     values = [node.value for node in tree.body if isinstance(node, ast.Assign) and any(

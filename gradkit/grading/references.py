@@ -25,6 +25,7 @@ from gradkit.grading import plain
 from gradkit.grading.notebook import (
     is_answer_cell,
     is_instructor_cell,
+    parse_python,
     read_notebook,
     strip_magics,
 )
@@ -75,7 +76,7 @@ def load_answers(path):
     trees = []
     for cell in cells:
         try:
-            trees.append((cell, ast.parse(strip_magics(cell.source))))
+            trees.append((cell, parse_python(strip_magics(cell.source))))
         except SyntaxError as exc:
             raise ValueError(f"{path}: a code cell does not parse ({exc})") from None
     used = set()

@@ -376,7 +376,9 @@ def _returned_names(function):
     """The names in ``function``'s ``return a, b, c`` (or ``return dx``) lines, if they all
     agree, else ()."""
     try:
-        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+        from gradkit.grading.notebook import parse_python
+
+        tree = parse_python(textwrap.dedent(inspect.getsource(function)))
     except (OSError, TypeError, SyntaxError):
         return ()
     body = tree.body[0] if tree.body and isinstance(
@@ -388,10 +390,10 @@ def _returned_names(function):
 
 def returned_names_in(source, function):
     """:func:`_returned_names` of the function ``function`` defined in ``source`` (a cell)."""
-    from gradkit.grading.notebook import strip_magics
+    from gradkit.grading.notebook import parse_python, strip_magics
 
     try:
-        tree = ast.parse(strip_magics(source))
+        tree = parse_python(strip_magics(source))
     except SyntaxError:
         return ()
     for node in tree.body:
