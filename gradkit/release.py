@@ -66,6 +66,7 @@ def answer_blocks(solutions_dir):
         for cell in nb.cells:
             if cell.get("cell_type") == "code" and not is_answer_cell(cell):
                 shown |= {_norm(line) for line in cell.source.splitlines()}
+                shown |= {_norm(line) for line in _printed(cell).splitlines()}
     for path, nb in notebooks:
         for number, cell in enumerate(nb.cells, start=1):
             if not is_answer_cell(cell):
@@ -98,6 +99,18 @@ def answer_blocks(solutions_dir):
                 if lines:
                     blocks.append((f"instructor/{path.name}, {node.name}", lines))
     return blocks
+
+
+def _printed(cell):
+    """The text a code cell prints or shows when it runs (the capstone prints the script
+    a student repairs: its lines are on the student's screen, so they are no answer)."""
+    parts = []
+    for output in cell.get("outputs", ()):
+        if output.get("output_type") == "stream":
+            parts.append(output.get("text", ""))
+        elif output.get("output_type") in ("execute_result", "display_data"):
+            parts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join("".join(p) if isinstance(p, list) else p for p in parts)
 
 
 def _distinctive(stripped):

@@ -111,7 +111,8 @@ def test_a_bundle_for_a_lesson_without_a_solution_is_refused(tmp_path, capsys):
 def test_run_autograder_grades_the_submission(autograder):
     shutil.copy(LESSON_01, autograder / "submission" / "my_notebook.ipynb")
     results = _run(autograder)
-    assert results["score"] == results["max_score"] == FULL_01  # a hidden test shares its exercise's points
+    # a hidden test shares its exercise's points
+    assert results["score"] == results["max_score"] == FULL_01
     (hidden,) = [t for t in results["tests"] if "cos through 0" in t["name"]]
     assert hidden["visibility"] == "after_published"
 

@@ -1,6 +1,7 @@
 """In-notebook checks, exercise specs, hints, and plain-data comparison."""
 
 import _lessons as lessons
+import nbformat
 import numpy as np
 import pytest
 
@@ -165,3 +166,24 @@ def test_hidden_tests_load_and_refuse_public_names(tmp_path):
         hidden_tests(tmp_path)
     with pytest.raises(ValueError, match="does not exist"):
         hidden_tests(tmp_path / "missing")
+
+
+def test_references_run_configuration_calls_and_no_other_statement(tmp_path):
+    from gradkit.grading.references import load_answers
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("import numpy as np\nlog = []"),
+        nbformat.v4.new_code_cell('np.seterr(divide="raise")\nlog.append("ran")'),
+        nbformat.v4.new_code_cell("def answer():\n    ### BEGIN SOLUTION\n"
+                                  "    return np.geterr()['divide'], len(log)\n"
+                                  "    ### END SOLUTION"),
+    ])
+    path = tmp_path / "99_config.ipynb"
+    nbformat.write(nb, path)
+    before = np.geterr()
+    try:
+        answers = load_answers(path)
+        # the configuration ran, in order; the plain call beside it did not
+        assert answers["answer"]() == ("raise", 0)
+    finally:
+        np.seterr(**before)

@@ -81,6 +81,19 @@ def test_the_unchanged_params_verdict_is_the_graders_from_the_returned_arrays():
     assert test.after(test.make_args(), one_ulp) == "unchanged"  # restored with += / -=
 
 
+def test_check_data_leaves_out_mistake_values_of_another_kind_than_the_expected():
+    # the wrong gradient checks return a number; the unchanged-params test compares a verdict
+    from gradkit.grading import checkdata
+
+    test = _unchanged_test()
+    numbers = lessons.INSTRUCTOR.wrong_values(spec._CHECK_N, test)
+    assert numbers and all(isinstance(v, float) for v in numbers.values())
+    stored = checkdata.compute("03", lessons.INSTRUCTOR)["exercises"]["03.gradient_check_n"]
+    assert stored["tests"][test.name] == {"expected": "unchanged", "wrong": {}}
+    kept = stored["tests"]["dW2 doubled in a 3-layer net"]["wrong"]  # the negative case
+    assert "check_one_sided" in kept and isinstance(kept["check_one_sided"], float)
+
+
 @pytest.mark.parametrize(("wrong", "hint"), [
     (lambda a, n: _norm(a - n), "that is the absolute difference"),
     (lambda a, n: _norm(a - n) / _norm(a), "divided by the norm of one gradient"),

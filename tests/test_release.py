@@ -117,6 +117,21 @@ def test_release_holds_no_answer_instructor_function_or_hidden_test(edition, tmp
     assert any("hidden test" in f for f in found)
 
 
+def test_a_line_the_lesson_prints_is_no_answer_but_the_repaired_lines_are(edition):
+    # the capstone prints the script a student repairs; the library holds its text
+    repair = next(lines for where, lines in release.answer_blocks(SOLUTIONS)
+                  if where.startswith("11_") and any("dropout_backward(dA2" in x for x in lines))
+    assert "db1 = np.sum(dZ1, axis=1, keepdims=True) / m" not in repair  # printed: shown
+    assert "dA2 = dropout_backward(dA2, D2, keep_prob)" in repair  # the repair: an answer
+    planted = edition / "gradkit" / "grading" / "planted.py"
+    planted.write_text("\n".join(repair) + "\n")
+    try:
+        found = release.leaks(edition, SOLUTIONS, where=release._not_library)
+    finally:
+        planted.unlink()
+    assert any("planted.py" in f and "11_" in f for f in found)
+
+
 def test_release_refuses_to_write_an_edition_that_would_hold_an_answer(tmp_path):
     import inspect
 

@@ -53,11 +53,25 @@ def compute(lesson, instructor):
         tests = {}
         for test in exercise.tests:
             expected = instructor.expected(exercise, test)
-            wrong = instructor.wrong_values(exercise, test)
+            wrong = {k: v for k, v in instructor.wrong_values(exercise, test).items()
+                     if _kind(v) == _kind(expected)}
             tests[test.name] = {"expected": plain.encode(expected),
                                 "wrong": {k: plain.encode(v) for k, v in wrong.items()}}
         exercises[exercise.id] = {"returns": returns, "tests": tests}
     return {"lesson": lesson, "exercises": exercises}
+
+
+def _kind(value):
+    """What kind of value a test compares: text, a mapping, nothing, or numbers. A mistake's
+    value of another kind than the expected one can match no student (a mistake written for
+    the function's own result, on a test that compares what a call did to its inputs, say):
+    it is left out of the check data, where its round-off-level numbers would only make the
+    data look stale on another CPU."""
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, dict):
+        return "mapping"
+    return "nothing" if value is None else "numbers"
 
 
 def write(lesson, instructor, directory=None):

@@ -64,10 +64,32 @@ def _target_names(node):
     return names
 
 
+_CONFIGURATION = ("config.update", "set_printoptions", "seterr", "filterwarnings",
+                  "simplefilter", "set_default_dtype")
+"""Calls that set how a library computes for the rest of the notebook
+(``jax.config.update("jax_enable_x64", True)``): the references run them too."""
+
+
+def _is_configuration(node):
+    """True for a statement that is a call of one of :data:`_CONFIGURATION` on a module
+    (``jax.config.update(...)``, ``np.seterr(...)``)."""
+    if not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)):
+        return False
+    parts, func = [], node.value.func
+    while isinstance(func, ast.Attribute):
+        parts.insert(0, func.attr)
+        func = func.value
+    if not isinstance(func, ast.Name) or not parts:
+        return False
+    dotted = ".".join(parts)
+    return any(dotted == c or dotted.endswith("." + c) for c in _CONFIGURATION)
+
+
 def load_answers(path):
     """Run the answer cells of the solution notebook at ``path``; return their namespace.
 
-    Provided cells contribute their imports, function and class definitions, and
+    Provided cells contribute their imports, configuration calls
+    (``jax.config.update("jax_enable_x64", True)``), function and class definitions, and
     the assignments of names that an answer cell uses (``mystery_gradients =
     make_mystery(seed=403)``); nothing else of them runs (no training, no plots).
     """
@@ -105,7 +127,7 @@ def load_answers(path):
             exec(compile(tree, name, "exec"), ns)  # noqa: S102
             continue
         for node in tree.body:
-            if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)) or _is_configuration(node):
                 exec(compile(ast.Module([node], []), name, "exec"), ns)  # noqa: S102
             elif isinstance(node, (ast.FunctionDef, ast.ClassDef)) or (
                     isinstance(node, ast.Assign) and _target_names(node)
