@@ -59,3 +59,55 @@ def solution_lines(notebook, function):
     block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
     lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
     return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+
+
+# --- the auto-checked questions -------------------------------------------------------------
+
+
+def stub(*args, **kwargs):
+    """An answer not written yet, as the lessons hand it out."""
+    raise NotImplementedError
+
+
+def feedback_texts(result):
+    """Every text a student reads of ``result`` (a CheckResult)."""
+    return [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
+
+
+def shows_any(result, needles):
+    """Does any text of ``result`` hold one of ``needles``?"""
+    return any(n in text for text in feedback_texts(result) for n in needles)
+
+
+def assert_question_answered(exercise, answer):
+    """The solution's ``answer`` passes without the answer being shown; a stub is
+    "unanswered"."""
+    from gradkit.grading.feedback import check_exercise
+
+    result = check_exercise(exercise, answer)
+    assert result.status == "passed", repr(result)
+    assert all(o.expected == "(not shown)" for o in result.outcomes)
+    assert check_exercise(exercise, stub).status == "unanswered"
+
+
+def assert_known_wrong_answers_get_their_feedback(exercise, feedback, shows_answer,
+                                                  nearby=(1.0,)):
+    """Each answer ``feedback`` knows (a wrong option, or a wrong number and, for a number,
+    the same times each of ``nearby``) fails with exactly its own feedback, never shows the
+    expected value, and ``shows_answer(result, answer)`` finds no trace of the answer. For a
+    choice, ``feedback`` covers every wrong option."""
+    from gradkit.grading.feedback import check_exercise
+
+    answer = reference(exercise)()
+    assert len(set(feedback.values())) == len(feedback), "each wrong answer its own feedback"
+    factors = nearby if exercise.question.kind == "number" else (None,)
+    if exercise.question.kind == "choice":
+        assert sorted(feedback) == [o for o in exercise.question.options if o != answer]
+    for value, why in feedback.items():
+        for factor in factors:
+            given = value if factor is None else value * factor
+            result = check_exercise(exercise, lambda given=given: given)
+            assert result.status == "failed", given
+            (outcome,) = result.outcomes
+            assert outcome.expected == "(not shown)" and outcome.hint == why, given
+            assert not shows_answer(result, answer), given

@@ -53,14 +53,6 @@ def _question_answer(exercise, student_id=""):
     return ns["answer_1_4"]
 
 
-def _stub():
-    raise NotImplementedError
-
-
-def _texts(result):
-    return [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
-
-
 def _needles(answer):
     if isinstance(answer, str):
         return [repr(answer), f'"{answer}"', f"`{answer}`", f"{answer})"]
@@ -68,7 +60,7 @@ def _needles(answer):
 
 
 def _shows(result, answer):
-    return any(n in text for text in _texts(result) for n in _needles(answer))
+    return lessons.shows_any(result, _needles(answer))
 
 
 def _students():
@@ -84,10 +76,7 @@ def _students():
 
 @pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
 def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
-    result = check_exercise(exercise, _question_answer(exercise))
-    assert result.status == "passed", repr(result)
-    assert all(o.expected == "(not shown)" for o in result.outcomes)
-    assert check_exercise(exercise, _stub).status == "unanswered"
+    lessons.assert_question_answered(exercise, _question_answer(exercise))
 
 
 def test_points_weigh_the_exercises_over_the_questions():
@@ -100,18 +89,8 @@ def test_points_weigh_the_exercises_over_the_questions():
 
 @pytest.mark.parametrize("exercise_id", ["01.answer_1_2", "01.answer_1_3"])
 def test_each_wrong_choice_gets_its_own_feedback_and_never_the_answer(exercise_id):
-    exercise = SPECS[exercise_id]
-    answer = lessons.reference(exercise)()
-    feedback = FEEDBACK[exercise_id]
-    wrong = [o for o in exercise.question.options if o != answer]
-    assert sorted(feedback) == wrong
-    assert len(set(feedback.values())) == len(wrong)
-    for option in wrong:
-        result = check_exercise(exercise, lambda option=option: option)
-        assert result.status == "failed"
-        (outcome,) = result.outcomes
-        assert outcome.expected == "(not shown)" and outcome.hint == feedback[option]
-        assert not _shows(result, answer), option
+    lessons.assert_known_wrong_answers_get_their_feedback(
+        SPECS[exercise_id], FEEDBACK[exercise_id], _shows)
 
 
 def test_the_right_letters_differ_between_the_choices():
@@ -122,17 +101,9 @@ def test_the_right_letters_differ_between_the_choices():
 @pytest.mark.parametrize("exercise_id", ["01.answer_1_1", "01.answer_1_5"])
 def test_each_known_wrong_number_gets_its_feedback_and_never_the_answer(exercise_id):
     exercise = SPECS[exercise_id]
-    answer = lessons.reference(exercise)()
-    feedback = FEEDBACK[exercise_id]
-    assert len(set(feedback.values())) == len(feedback)
     nearby = (1.0, 1.05) if exercise.question.rtol else (1.0,)
-    for value, why in feedback.items():
-        for factor in nearby:
-            result = check_exercise(exercise, lambda v=value * factor: v)
-            assert result.status == "failed", value
-            (outcome,) = result.outcomes
-            assert outcome.expected == "(not shown)" and outcome.hint == why, value
-            assert not _shows(result, answer), value
+    lessons.assert_known_wrong_answers_get_their_feedback(
+        exercise, FEEDBACK[exercise_id], _shows, nearby)
     other = check_exercise(exercise, lambda: 123.0)  # no known mistake: the general hint
     assert other.status == "failed" and other.outcomes[0].hint == exercise.hint
 

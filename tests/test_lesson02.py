@@ -303,10 +303,6 @@ def test_grader_grades_each_student_on_their_own_mystery(graded):
 # --- the auto-checked questions -------------------------------------------------------------
 
 
-def _stub():
-    raise NotImplementedError
-
-
 def _students():
     """A student id for each variant 1 .. 11 of 02.answer_2_3."""
     found = {}
@@ -338,10 +334,6 @@ def _question_answer(exercise):
     return lessons.reference(exercise)
 
 
-def _texts(result):
-    return [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
-
-
 def _needles(answer):
     if isinstance(answer, str):
         return [repr(answer), f'"{answer}"', f"`{answer}`", f"{answer})"]
@@ -349,15 +341,12 @@ def _needles(answer):
 
 
 def _shows(result, answer):
-    return any(n in text for text in _texts(result) for n in _needles(answer))
+    return lessons.shows_any(result, _needles(answer))
 
 
 @pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
 def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
-    result = check_exercise(exercise, _question_answer(exercise))
-    assert result.status == "passed", repr(result)
-    assert all(o.expected == "(not shown)" for o in result.outcomes)
-    assert check_exercise(exercise, _stub).status == "unanswered"
+    lessons.assert_question_answered(exercise, _question_answer(exercise))
 
 
 def test_points_weigh_the_derivations_over_transcription_and_questions():
@@ -371,17 +360,8 @@ def test_points_weigh_the_derivations_over_transcription_and_questions():
 
 @pytest.mark.parametrize("exercise_id", ["02.answer_2_2", "02.answer_2_5"])
 def test_each_wrong_choice_gets_its_own_feedback_and_never_the_answer(exercise_id):
-    exercise = SPECS[exercise_id]
-    answer = lessons.reference(exercise)()
-    feedback = FEEDBACK[exercise_id]
-    wrong = [o for o in exercise.question.options if o != answer]
-    assert sorted(feedback) == wrong and len(set(feedback.values())) == len(wrong)
-    for option in wrong:
-        result = check_exercise(exercise, lambda option=option: option)
-        assert result.status == "failed"
-        (outcome,) = result.outcomes
-        assert outcome.expected == "(not shown)" and outcome.hint == feedback[option]
-        assert not _shows(result, answer), option
+    lessons.assert_known_wrong_answers_get_their_feedback(
+        SPECS[exercise_id], FEEDBACK[exercise_id], _shows)
 
 
 def test_the_right_letters_differ_between_the_choices():
@@ -392,15 +372,7 @@ def test_the_right_letters_differ_between_the_choices():
 @pytest.mark.parametrize("exercise_id", ["02.answer_2_1", "02.answer_2_4"])
 def test_each_known_wrong_number_gets_its_feedback_and_never_the_answer(exercise_id):
     exercise = SPECS[exercise_id]
-    answer = lessons.reference(exercise)()
-    feedback = FEEDBACK[exercise_id]
-    assert len(set(feedback.values())) == len(feedback)
-    for value, why in feedback.items():
-        result = check_exercise(exercise, lambda v=value: v)
-        assert result.status == "failed", value
-        (outcome,) = result.outcomes
-        assert outcome.expected == "(not shown)" and outcome.hint == why, value
-        assert not _shows(result, answer), value
+    lessons.assert_known_wrong_answers_get_their_feedback(exercise, FEEDBACK[exercise_id], _shows)
     other = check_exercise(exercise, lambda: 37)  # no known mistake: the general hint
     assert other.status == "failed" and other.outcomes[0].hint == exercise.hint
 
@@ -477,7 +449,7 @@ def test_steps_in_round_off_are_told_what_their_slope_means_never_the_answer():
         result = check_exercise(exercise, lambda k=wrong: k, student_id=student)
         assert result.status == "failed" and f"order of {wrong} does not fit" in result.outcomes[
             0].hint
-        assert "order of 4" not in " ".join(_texts(result))
+        assert "order of 4" not in " ".join(lessons.feedback_texts(result))
     assert check_exercise(exercise, lambda: 4, student_id=student).status == "passed"
 
 

@@ -578,29 +578,18 @@ def _question_answer(exercise, variant=0):
     return ns["answer_8_5"]
 
 
-def _stub():
-    raise NotImplementedError
-
-
-def _texts(result):
-    return [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
-
-
 def _shows(result, answer):
     """Does any outcome of ``result`` show ``answer`` (quoted, or as its number)?"""
     if isinstance(answer, str):
         needles = [repr(answer), f'"{answer}"', f"`{answer}`"]
     else:
         needles = [f"{answer:.1f}", f"{answer:.2f}", f"{answer:.3f}"]
-    return any(n in text for text in _texts(result) for n in needles)
+    return lessons.shows_any(result, needles)
 
 
 @pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
 def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
-    result = check_exercise(exercise, _question_answer(exercise))
-    assert result.status == "passed", repr(result)
-    assert all(o.expected == "(not shown)" for o in result.outcomes)
-    assert check_exercise(exercise, _stub).status == "unanswered"
+    lessons.assert_question_answered(exercise, _question_answer(exercise))
 
 
 def test_the_questions_are_worth_half_a_point_to_one_and_the_derivation_more():
@@ -612,18 +601,8 @@ def test_the_questions_are_worth_half_a_point_to_one_and_the_derivation_more():
 
 @pytest.mark.parametrize("exercise_id", ["08.answer_8_1", "08.answer_8_4"])
 def test_each_wrong_choice_gets_its_own_feedback_and_never_the_answer(exercise_id):
-    exercise = SPECS[exercise_id]
-    answer = lessons.reference(exercise)()
-    feedback = INSTRUCTOR_FILE.FEEDBACK[exercise_id]
-    wrong = [o for o in exercise.question.options if o != answer]
-    assert sorted(feedback) == wrong
-    assert len({feedback[o] for o in wrong}) == len(wrong)  # each its own
-    for option in wrong:
-        result = check_exercise(exercise, lambda option=option: option)
-        assert result.status == "failed"
-        (outcome,) = result.outcomes
-        assert outcome.expected == "(not shown)" and outcome.hint == feedback[option]
-        assert not _shows(result, answer), option
+    lessons.assert_known_wrong_answers_get_their_feedback(
+        SPECS[exercise_id], INSTRUCTOR_FILE.FEEDBACK[exercise_id], _shows)
 
 
 def test_the_ones_prediction_is_what_the_table_shows(rng):

@@ -399,16 +399,11 @@ def test_one_projection_misses_a_one_entry_bug_that_gradkit_catches(rng):
 INSTRUCTOR_FILE = lessons.INSTRUCTOR.module("10")
 
 
-def _stub():
-    raise NotImplementedError
-
-
 def _shows(result, answer):
     """Does any outcome of ``result`` show ``answer`` (quoted, or as a number)?"""
-    texts = [o.expected + " " + o.why + " " + o.hint for o in result.outcomes] + [result.message]
-    needles = ([repr(answer), f'"{answer}"', f"`{answer}`"] if isinstance(answer, str)
-               else [f"x[{answer}]", f" {answer} ", f" {answer}."])
-    return any(n in text for text in texts for n in needles)
+    return lessons.shows_any(result, [repr(answer), f'"{answer}"', f"`{answer}`"]
+                             if isinstance(answer, str)
+                             else [f"x[{answer}]", f" {answer} ", f" {answer}."])
 
 
 def _mystery_answer(variant):
@@ -428,25 +423,13 @@ def _answer(exercise):
 
 @pytest.mark.parametrize("exercise", QUESTIONS, ids=lambda e: e.id)
 def test_the_solution_answers_each_question_and_a_stub_is_unanswered(exercise):
-    result = check_exercise(exercise, _answer(exercise))
-    assert result.status == "passed", repr(result)
-    assert all(o.expected == "(not shown)" for o in result.outcomes)
-    assert check_exercise(exercise, _stub).status == "unanswered"
+    lessons.assert_question_answered(exercise, _answer(exercise))
 
 
 @pytest.mark.parametrize("exercise_id", ["10.answer_10_1", "10.answer_10_2", "10.answer_10_4"])
 def test_each_wrong_choice_gets_its_own_feedback_and_never_the_answer(exercise_id):
-    exercise = SPECS[exercise_id]
-    answer = lessons.reference(exercise)()
-    feedback = INSTRUCTOR_FILE.FEEDBACK[exercise_id]
-    wrong = [o for o in exercise.question.options if o != answer]
-    assert sorted(feedback) == wrong and len(set(feedback.values())) == len(wrong)
-    for option in wrong:
-        result = check_exercise(exercise, lambda option=option: option)
-        assert result.status == "failed"
-        (outcome,) = result.outcomes
-        assert outcome.expected == "(not shown)" and outcome.hint == feedback[option]
-        assert not _shows(result, answer), option
+    lessons.assert_known_wrong_answers_get_their_feedback(
+        SPECS[exercise_id], INSTRUCTOR_FILE.FEEDBACK[exercise_id], _shows)
 
 
 def test_the_right_letters_vary():
