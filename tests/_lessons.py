@@ -54,11 +54,23 @@ def assert_answer_is_reference(exercise, answer):
 
 def solution_lines(notebook, function):
     """The lines of ``function``'s solution block in ``notebook`` worth searching for:
-    stripped, without a trailing comment, comments and lines under 25 characters left out."""
+    stripped, with and without a trailing comment; comments and lines under 25 characters
+    left out."""
     cell = code_cell(notebook, function)
     block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
-    lines = [re.sub(r"\s+#.*$", "", line).strip() for line in block.splitlines()]
-    return [line for line in lines if len(line) >= 25 and not line.startswith("#")]
+    stripped = [line.strip() for line in block.splitlines()]
+    lines = stripped + [re.sub(r"\s+#.*$", "", line) for line in stripped]
+    return sorted({line for line in lines if len(line) >= 25 and not line.startswith("#")})
+
+
+def assert_spec_holds_no_answer(spec, notebook, function):
+    """The spec module ``spec`` (shipped to students) holds no line of ``function``'s
+    solution block in ``notebook``, nor the function itself."""
+    source = Path(spec.__file__).read_text(encoding="utf-8")
+    lines = solution_lines(notebook, function)
+    assert lines, f"{function}: its solution block has no line to search for"
+    assert [line for line in lines if line in source] == []
+    assert not hasattr(spec, function)
 
 
 # --- the auto-checked questions -------------------------------------------------------------

@@ -66,17 +66,10 @@ def test_expected_values_are_plain():
             expected_value(exercise, test)
 
 
-def test_the_spec_module_holds_no_answer_body():
-    source = Path(spec.__file__).read_text(encoding="utf-8")
-    for exercise in CODE:
-        cell = _notebook_cell(exercise.function).splitlines()
-        begin = next(i for i, line in enumerate(cell) if "### BEGIN SOLUTION" in line)
-        end = next(i for i, line in enumerate(cell) if "### END SOLUTION" in line)
-        body = [line.strip() for line in cell[begin + 1:end]]
-        body = [line for line in body if len(line) >= 25 and not line.startswith("#")]
-        assert body, exercise.id
-        for line in body:
-            assert line not in source, f"{exercise.id}: the spec module holds {line!r}"
+@pytest.mark.parametrize("exercise", CODE, ids=lambda e: e.id)
+def test_the_spec_module_holds_no_answer_body(exercise):
+    lessons.assert_spec_holds_no_answer(spec, ROOT / "solutions" / "07_convexity.ipynb",
+                                        exercise.function)
 
 
 def test_the_check_data_is_what_the_solutions_give():
@@ -283,20 +276,11 @@ def _notebook_cell(name):
     return lessons.code_cell(ROOT / "solutions" / "07_convexity.ipynb", name)
 
 
-def _assert_answer_is_reference(exercise, answer):
-    """The notebook's answer gives the stored expected values on every public test, after
-    the test's ``post`` (a verdict the grader computes from the returned arrays)."""
-    for test in exercise.tests:
-        got = test.after(test.make_args(), plain.decode(plain.encode(test.run(answer))))
-        assert plain.compare(got, expected_value(exercise, test), rtol=1e-12, atol=1e-15)[0], \
-            test.name
-
-
 @pytest.mark.parametrize("exercise", CODE, ids=lambda e: e.id)
 def test_the_notebook_answer_is_the_reference(exercise):
     ns = {"np": np}
     exec(_notebook_cell(exercise.function), ns)
-    _assert_answer_is_reference(exercise, ns[exercise.function])
+    lessons.assert_answer_is_reference(exercise, ns[exercise.function])
 
 
 def test_the_notebook_metadata_names_the_lesson():

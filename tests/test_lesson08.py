@@ -9,7 +9,6 @@ The references are the solution's answer cells (``lessons.reference``); the valu
 ``wrong=`` mistakes come from ``solutions/instructor/lesson08.py``."""
 
 import json
-import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -70,23 +69,9 @@ def test_every_wrong_mistake_has_a_value_on_some_public_test():
         assert named <= found, (exercise.id, named - found)
 
 
-def _solution_lines(function):
-    """The lines of ``function``'s solution block worth searching for: stripped, with and
-    without a trailing comment; comments and lines under 25 characters left out."""
-    cell = lessons.code_cell(SOLUTION, function)
-    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
-    stripped = [line.strip() for line in block.splitlines()]
-    lines = stripped + [re.sub(r"\s+#.*$", "", line) for line in stripped]
-    return sorted({line for line in lines if len(line) >= 25 and not line.startswith("#")})
-
-
 @pytest.mark.parametrize("exercise", BACKWARDS, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
-    source = Path(spec.__file__).read_text(encoding="utf-8")
-    lines = _solution_lines(exercise.function)
-    assert lines, exercise.id
-    assert [line for line in lines if line in source] == []
-    assert not hasattr(spec, exercise.function)
+    lessons.assert_spec_holds_no_answer(spec, SOLUTION, exercise.function)
 
 
 def test_the_integer_pool_tests_have_ties_and_overlap():

@@ -11,7 +11,6 @@ the call, so an answer cannot fake their verdicts."""
 import ast
 import functools
 import json
-import re
 from pathlib import Path
 
 import _lessons as lessons
@@ -68,23 +67,9 @@ def test_every_wrong_mistake_has_a_value_on_some_public_test():
         assert named <= found, (exercise.id, named - found)
 
 
-def _solution_lines(function):
-    """The lines of ``function``'s solution block worth searching for: stripped, with and
-    without a trailing comment; comments and lines under 25 characters left out."""
-    cell = lessons.code_cell(SOLUTION, function)
-    block = cell.split("### BEGIN SOLUTION")[1].split("### END SOLUTION")[0]
-    stripped = [line.strip() for line in block.splitlines()]
-    lines = stripped + [re.sub(r"\s+#.*$", "", line) for line in stripped]
-    return sorted({line for line in lines if len(line) >= 25 and not line.startswith("#")})
-
-
 @pytest.mark.parametrize("exercise", FUNCTIONS, ids=lambda e: e.id)
 def test_the_spec_module_holds_no_answer_body(exercise):
-    source = Path(L.__file__).read_text(encoding="utf-8")
-    lines = _solution_lines(exercise.function)
-    assert lines, exercise.id
-    assert [line for line in lines if line in source] == []
-    assert not hasattr(L, exercise.function)
+    lessons.assert_spec_holds_no_answer(L, SOLUTION, exercise.function)
 
 
 @pytest.mark.parametrize("exercise_id", ["09.which_check", "09.repaired_init"])
