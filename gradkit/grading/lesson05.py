@@ -279,4 +279,10 @@ _Q56 = question(
     hint="How many calls of the cost did one full check make (printed above), and how many "
          "times would it run?")
 
-EXERCISES = [_L2_COST, _L2_GRAD, _Q51, _Q52, _DROPOUT, _Q54, _SLOPES, _Q55, _COUNT, _Q56]
+_Q57 = question(
+    "05.answer_5_7", "answer_5_7", points=0.5, kind="choice", options=_LETTERS,
+    title="When to run the check",
+    hint="Weigh each plan twice: what it adds to the training's own work (Question 5.6), and "
+         "whether it would have caught section 6's bug.")
+
+EXERCISES = [_L2_COST, _L2_GRAD, _Q51, _Q52, _DROPOUT, _Q54, _SLOPES, _Q55, _COUNT, _Q56, _Q57]

@@ -63,6 +63,14 @@ FEEDBACK = {
         6000: "that is the training's own forward and backward passes; the question asks "
               "what the checks would add.",
     },
+    "05.answer_5_7": {
+        "a": "count it with your answer to Question 5.6: thousands of times what the training "
+             "itself computes, and the training uses none of it.",
+        "b": "section 6's tanh bug passed the check at weights of size 0.01 and failed once the "
+             "weights were larger: one point can hide a bug.",
+        "d": "by then the whole run has trained on whatever the backward pass computed, and one "
+             "point, trained or not, can hide a bug, as section 6 showed.",
+    },
 }
 
 # Question 5.1: the bug of each plan of L2_PLANS (gradkit/grading/lesson05.py), by the
