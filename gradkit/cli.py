@@ -102,7 +102,7 @@ def _grade(args):
             if sub.error:
                 print(f"gradkit grade: {sub.error}", file=sys.stderr)
             else:
-                print(text_report(sub), flush=True)
+                print(text_report(sub, answers=getattr(args, "answers", None)), flush=True)
             _write_grades(args, [s for s in subs if s is not None])  # as results come in
     _write_grades(args, subs)
     return 1 if any(s.error for s in subs) else 0
@@ -130,7 +130,7 @@ def _student_ids(args):
         raise ValueError(f"cannot read --ids {args.ids}: {exc}") from None
     if not table:
         raise ValueError(f"--ids {args.ids} holds no row 'notebook,student_id'")
-    return lambda path: table.get(Path(path).name)
+    return lambda path: table.get(Path(path).name, [])  # [] : not on the roster, flagged
 
 
 def _write_grades(args, subs):

@@ -140,6 +140,22 @@ def test_grade_with_a_roster_flags_a_notebook_whose_id_differs(tmp_path, capsys)
     assert "mismatch" not in capsys.readouterr().out
 
 
+def test_a_notebook_the_roster_does_not_name_is_flagged(tmp_path, capsys):
+    path = tmp_path / "eve_04_backprop_deep_net.ipynb"
+    nbformat.write(_with_id('STUDENT_ID = "eve"'), path)
+    roster = tmp_path / "ids.csv"
+    roster.write_text("notebook,student_id\nada_04_backprop_deep_net.ipynb,ada\n")
+    csv_out = tmp_path / "g.csv"
+    main(["grade", str(path), "--ids", str(roster), "--csv", str(csv_out),
+          "--solutions", str(ROOT / "solutions")])
+    out = capsys.readouterr().out
+    assert "not on the roster (--ids): graded with the notebook's own STUDENT_ID, 'eve'" in out
+    assert "not on the roster" in csv_out.read_text().splitlines()[1]
+    # the negative case: without a roster, the notebook's own id is no doubt
+    main(["grade", str(path), "--solutions", str(ROOT / "solutions")])
+    assert "not on the roster" not in capsys.readouterr().out
+
+
 def test_a_roster_without_rows_is_refused(tmp_path, capsys):
     roster = tmp_path / "ids.csv"
     roster.write_text("notebook,student_id\n")

@@ -308,7 +308,8 @@ MAX_NOTEBOOK = 64 * 1024 * 1024  # bytes of a submitted notebook
 
 
 def _graded_id(student_nb, ids):
-    """``(id graded with, flag)`` for a notebook and the instructor's ``ids`` (or None)."""
+    """``(id graded with, flag)`` for a notebook and the instructor's ``ids``: None when the
+    instructor gave none, empty when a roster was given but does not name the notebook."""
     theirs, problem = student_id(student_nb)
     known = []
     for value in ids or ():
@@ -318,6 +319,10 @@ def _graded_id(student_nb, ids):
             continue
         if text and text not in known:
             known.append(text)
+    if ids is not None and not known:  # a roster that does not name this notebook
+        shown = f"{theirs!r}" if theirs else "the default variant"
+        return theirs, (f"not on the roster (--ids): graded with the notebook's own "
+                        f"STUDENT_ID, {shown}" + (f" ({problem})" if problem else ""))
     if not known:
         if problem:
             return "", f"STUDENT_ID: {problem}; graded with the default variant"
@@ -330,7 +335,7 @@ def _graded_id(student_nb, ids):
     said = (f"{theirs!r}" if theirs else f"an unreadable id ({problem})" if problem
             else "nothing")
     return known[0], (f"STUDENT_ID mismatch: the notebook says {said}, the submission belongs to "
-                      f"{known[0]!r}; graded with {known[0]!r}'s variants")
+                      f"{known[0]!r}; graded with the variants of {known[0]!r}")
 
 
 def read_submission_bytes(path):

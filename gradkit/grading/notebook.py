@@ -376,12 +376,19 @@ ANSWER_HEADER = "*Your answer"
 _QUESTION = re.compile(r"\*\*Question[^*]*\*\*")
 
 
+def _cut(text, n):
+    """``text`` cut to at most ``n`` characters at a word boundary, with "…" if cut."""
+    if len(text) <= n:
+        return text
+    return text[:n - 1].rsplit(None, 1)[0].rstrip(",;:") + "…"
+
+
 def written_answers(student_nb, solution_nb):
     """The student's answers to the written questions: ``[(question, answer), ...]``.
 
     A written question is a markdown cell of the solution holding a solution block;
-    the question is the text of the markdown cell before it (its first 300
-    characters), the student's answer the markdown cell with the same cell id, else
+    the question is the text of the markdown cell before it (at most 300
+    characters, cut at a word), the student's answer the markdown cell with the same cell id, else
     the one at the same place among the cells that start with ``*Your answer``. An
     answer left as ``YOUR ANSWER HERE`` is ``""``.
     """
@@ -414,8 +421,8 @@ def written_answers(student_nb, solution_nb):
         title = _QUESTION.search(question)
         if title:
             question = question[title.start():]
-        found.append((title.group(0).strip("* ") if title else question[:60],
-                      question[:300], answer))
+        found.append((title.group(0).strip("* ") if title else _cut(question, 60),
+                      _cut(question, 300), answer))
     return found
 
 

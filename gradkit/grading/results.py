@@ -66,8 +66,9 @@ def merged_gradescope(subs):
     }
 
 
-def text_report(sub):
-    """A few readable lines for one submission."""
+def text_report(sub, answers=None):
+    """A few readable lines for one submission (``answers``: the file the written answers
+    go to, if any)."""
     if sub.error:
         return f"ERROR {sub.error}"
     lines = [f"{sub.path}  (lesson {sub.lesson})  {sub.score:g} / {sub.max_score:g}"]
@@ -89,8 +90,9 @@ def text_report(sub):
         lines.append(f"  note: {line}")
     if sub.written:
         answered = sum(bool(a) for _, _, a in sub.written)
+        where = f"in {answers}" if answers else "--answers FILE writes them"
         lines.append(f"  written answers: {answered} of {len(sub.written)} answered, for you "
-                     "to read (--answers FILE writes them)")
+                     f"to read ({where})")
     return "\n".join(lines)
 
 
@@ -100,7 +102,8 @@ def written_markdown(subs):
     for sub in subs:
         if sub.error or not sub.written:
             continue
-        out += [f"## {Path(sub.path).name} (lesson {sub.lesson})", ""]
+        who = f", STUDENT_ID {sub.student_id!r}" if sub.student_id else ""
+        out += [f"## {Path(sub.path).name} (lesson {sub.lesson}{who})", ""]
         for title, question, answer in sub.written:
             out += [f"### {title}", "", "> " + question.replace("\n", "\n> "), "",
                     answer if answer else "*(not answered)*", ""]
