@@ -105,6 +105,11 @@ def _grade(args):
                 print(text_report(sub, answers=getattr(args, "answers", None)), flush=True)
             _write_grades(args, [s for s in subs if s is not None])  # as results come in
     _write_grades(args, subs)
+    from gradkit.grading.results import batch_summary
+
+    summary = batch_summary(subs)
+    if summary:
+        print(summary, flush=True)
     return 1 if any(s.error for s in subs) else 0
 
 

@@ -39,7 +39,9 @@ def test_grade_writes_gradescope_results_json(tmp_path, capsys):
     assert len(graded) == TESTS_01 and all(t["output"] == "passed" for t in graded)
     (written,) = [t for t in data["tests"] if t["name"].startswith("Written answers")]
     assert written["max_score"] == 0 and "Question 1" in written["output"]
-    assert f"{FULL_01:g} / {FULL_01:g}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"{FULL_01:g} / {FULL_01:g}" in printed
+    assert "notebooks:" not in printed  # one notebook: its report is the summary
 
 
 def test_grade_several_with_jobs_writes_a_gradebook_and_survives_a_corrupt_file(tmp_path, capsys):
@@ -51,7 +53,11 @@ def test_grade_several_with_jobs_writes_a_gradebook_and_survives_a_corrupt_file(
     code = main(["grade", *subs, "--jobs", "2", "--csv", str(gradebook),
                  "--json", str(tmp_path / "all.json"), "--solutions", str(ROOT / "solutions")])
     assert code == 1  # one file could not be graded
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
+    summary = out[out.index("3 notebooks: 2 graded, 1 with an error"):]
+    assert f"lesson 01_derivative: mean {FULL_01 / 2:.3g} / {FULL_01:g}, lowest 0, " \
+           f"highest {FULL_01:g}" in summary
+    assert "01.secant_line" in summary and "full points in 1 of 2" in summary
     assert err.count("\n") == 1 and "carol_01_derivative.ipynb: not a Jupyter notebook" in err
     assert "Traceback" not in err
     rows = list(csv.DictReader(gradebook.open()))

@@ -96,6 +96,37 @@ def text_report(sub, answers=None):
     return "\n".join(lines)
 
 
+def batch_summary(subs):
+    """A few lines on a batch of submissions: how many were graded, the mean, lowest and
+    highest score, per exercise how many earned its full points, and how many ids were
+    flagged; "" for fewer than two submissions."""
+    if len(subs) < 2:
+        return ""
+    graded = [s for s in subs if not s.error]
+    errors = len(subs) - len(graded)
+    lines = [f"{len(subs)} notebooks: {len(graded)} graded, {errors} with an error"]
+    for lesson in sorted({s.lesson for s in graded}):
+        group = [s for s in graded if s.lesson == lesson]
+        scores = [s.score for s in group]
+        lines.append(f"  lesson {lesson}: mean {sum(scores) / len(scores):.3g} / "
+                     f"{group[0].max_score:g}, lowest {min(scores):g}, highest {max(scores):g}")
+        full = {}
+        for sub in group:
+            top = {}
+            for t in sub.tests:
+                top[t.exercise] = top.get(t.exercise, 0.0) + t.max_score
+            for exercise, got in sub.exercise_scores().items():
+                full.setdefault(exercise, 0)
+                full[exercise] += abs(got - top[exercise]) < 1e-9
+        for exercise, count in full.items():
+            lines.append(f"    {exercise:<32} full points in {count} of {len(group)}")
+    flagged = [Path(s.path).name for s in graded if s.id_flag]
+    if flagged:
+        lines.append(f"  STUDENT_ID flagged in {len(flagged)}: {', '.join(flagged[:5])}"
+                     + (", ..." if len(flagged) > 5 else ""))
+    return "\n".join(lines)
+
+
 def written_markdown(subs):
     """The written answers of ``subs`` as one Markdown document, a section per submission."""
     out = ["# Written answers", ""]
