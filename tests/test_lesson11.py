@@ -14,7 +14,7 @@ import gradkit as gk
 from gradkit.grading import lesson11 as L
 from gradkit.grading import plain
 from gradkit.grading.feedback import check_exercise, public_values, run_test
-from gradkit.grading.variants import variant
+from gradkit.grading.variants import use_student, variant
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "11_capstone.ipynb"
@@ -42,6 +42,13 @@ def _found(versions=(0, 0, 0), dropout=None):
 def _outcomes(exercise_id, fn):
     exercise = SPECS[exercise_id]
     return {t.name: run_test(exercise, t, fn) for t in exercise.tests}
+
+
+def _student_whose(piece, wanted):
+    """A student id whose version of as-found function ``piece`` (0 cost, 1 dropout,
+    2 backward) satisfies ``wanted``."""
+    return next(s for s in ("", *(f"s{k:04d}" for k in range(400)))
+                if wanted(L.script_versions(s)[piece]))
 
 
 def _hints(exercise_id, fn):
@@ -151,10 +158,14 @@ def test_the_notebook_shows_the_script_of_the_empty_id():
 ])
 def test_each_found_cost_fails_with_its_hint(version, words):
     fn = _found((version, 0, 0))["found_compute_cost"]
-    out = _outcomes("11.compute_cost", fn)
+    with use_student(_student_whose(0, lambda v: v != version)):  # another's bug: named
+        out = _outcomes("11.compute_cost", fn)
     assert out["cost value, lambd = 0 (unseen data)"].status == "pass"  # invisible without L2
     assert words in out["cost value, lambd = 0.7 (unseen data)"].hint
     assert out["gradient check with L2 passes (unseen data)"].status == "fail"
+    with use_student(_student_whose(0, lambda v: v == version)):  # one's own: not named
+        hint = _outcomes("11.compute_cost", fn)["cost value, lambd = 0.7 (unseen data)"].hint
+    assert hint.startswith("that is what your found_compute_cost returns") and words not in hint
 
 
 def test_the_cost_hints_tell_the_other_factors_apart():
@@ -182,9 +193,15 @@ def test_the_cost_hints_tell_the_other_factors_apart():
     (2, "mask is missing"),
 ])
 def test_each_found_dropout_fails_with_its_hint(version, words):
-    out = _outcomes("11.dropout_backward", _found((0, version, 0))["found_dropout_backward"])
+    fn = _found((0, version, 0))["found_dropout_backward"]
+    with use_student(_student_whose(1, lambda v: v != version)):  # another's bug: named
+        out = _outcomes("11.dropout_backward", fn)
     assert words in out["a (4, 6) gradient, keep_prob = 0.7"].hint
     assert out["gradient check with one fixed mask passes (unseen data)"].status == "fail"
+    with use_student(_student_whose(1, lambda v: v == version)):  # one's own: not named
+        hint = _outcomes("11.dropout_backward", fn)["a (4, 6) gradient, keep_prob = 0.7"].hint
+    assert hint.startswith("that is what your found_dropout_backward returns")
+    assert words not in hint
 
 
 def _only_backward_bug(version):

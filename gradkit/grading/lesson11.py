@@ -42,7 +42,7 @@ import numpy as np
 
 import gradkit as gk
 from gradkit.grading.spec import Exercise, Mistake, Test, question
-from gradkit.grading.variants import variant
+from gradkit.grading.variants import current_student, variant
 
 __all__ = ["EXERCISES", "SCRIPT_PIECES", "TARGET_ACCURACY", "as_found", "as_found_script",
            "script_versions"]
@@ -319,6 +319,27 @@ def as_found(versions=(0, 0, 0)):
     return {name: namespace[name] for name, _, _, _ in SCRIPT_PIECES}
 
 
+def _own_as_found(name):
+    """The function ``name`` of the as-found script of the student being checked or graded
+    (the empty id's outside a check)."""
+    return as_found(script_versions(current_student() or ""))[name]
+
+
+def _is_own_as_found_cost(a, got, e):
+    return isinstance(got, float) and not _close(got, e) and _close(got, _cost_value(
+        _own_as_found("found_compute_cost"), *a))
+
+
+def _is_own_as_found_dropout(a, got, e):
+    return len(a) == 3 and not _close(got, e) and _close(
+        got, _dropout_value(_own_as_found("found_dropout_backward"), *a))
+
+
+_AS_FOUND_HINT = ("that is what your {name} returns, as found: repair it first. {how} (This "
+                  "check names a mistake only once your function differs from the as-found "
+                  "one: naming this bug is {question}.)")
+
+
 class _MaskReplay(np.random.Generator):
     """A generator whose ``random(shape)`` hands back given masks, one per call, so that
     gradkit's own net (which draws ``rng.random(A.shape) < keep_prob`` layer by layer, as
@@ -549,6 +570,10 @@ _COST = Exercise(
                    "lambd = 0.5, dropout off (True = passed)"),
     ],
     mistakes=[
+        Mistake(_AS_FOUND_HINT.format(
+            name="found_compute_cost", question="Question 11.5",
+            how="Check it with your repaired backward, lambd > 0 and dropout off, and read "
+                "which weights fail and with which finding."), _is_own_as_found_cost),
         Mistake("the L2 term is still missing from the cost: the gradient has it, so the "
                 "check reports extra_l2. Section 2's text says what the term is.",
                 _cost_without_l2),
@@ -706,6 +731,10 @@ _DROPOUT = Exercise(
                    "lambd = 0.2, keep_prob = 0.8 (True = passed)"),
     ],
     mistakes=[
+        Mistake(_AS_FOUND_HINT.format(
+            name="found_dropout_backward", question="Question 11.4",
+            how="Step 4's report of it says how it differs from the right backward pass."),
+            _is_own_as_found_dropout),
         Mistake("the mask is applied but not rescaled: look at what the forward pass did to "
                 "the kept units besides masking them; that step has a derivative too.",
                 lambda a, got, e: len(a) == 3 and _close(got, np.asarray(e) * a[2])),

@@ -128,8 +128,8 @@ FEEDBACK = {
         "a": "with lambd = 0 the L2 term of the cost is 0 whatever its bug, and with "
              "keep_prob = 1 the forward pass draws no mask: which functions does step 1 "
              "then test at all?",
-        "c": "with lambd = 0 every L2 term is multiplied by 0: can a bug in the cost's L2 "
-             "term change its value in step 1?",
+        "b": "with lambd = 0 the cost still computes its cross-entropy, and a check compares "
+             "the backward pass with the cost it is given: which function makes that number?",
         "d": "with keep_prob = 1 the forward pass draws no mask (D1, D2 are None): is the "
              "dropout backward pass called in step 1?",
     },
